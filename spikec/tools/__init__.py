@@ -1,0 +1,1 @@
+"""Command-line tools (`spikec-opt`, `spikec`): the top layer, above everything else."""
