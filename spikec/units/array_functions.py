@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from spikec.units.dimension import DIMENSIONLESS, Dimension
-from spikec.units.functions import fail_for_dimension_mismatch, get_dimensions
+from spikec.units.functions import common_dimension, fail_for_dimension_mismatch, get_dimensions
 from spikec.units.quantity import plain, with_dimension
 
 Handler = Callable[..., Any]
@@ -30,11 +30,8 @@ def _wrap(result: Any, dim: Dimension) -> Any:
 
 
 def _require_same(values: list[Any], what: str) -> Dimension:
-    """The dimension shared by `values` (None entries skipped); plain numbers count as dimensionless."""
-    present = [value for value in values if value is not None]
-    for value in present[1:]:
-        fail_for_dimension_mismatch(present[0], value, f"{what}: {present[0]} and {value} differ")
-    return get_dimensions(present[0]) if present else DIMENSIONLESS
+    """The dimension shared by `values` (None entries skipped; plain zeros fit any dimension)."""
+    return common_dimension([value for value in values if value is not None], f"{what}:")
 
 
 def keep_dimension(function: Callable) -> Handler:
@@ -53,7 +50,7 @@ def join_arrays(function: Callable) -> Handler:
     """`np.concatenate([a, b, ...])` and friends: all parts must have one dimension."""
     def handler(arrays: Any, *args: Any, **kwargs: Any) -> Any:
         parts = list(arrays)
-        dim = _require_same(parts, f"np.{function.__name__} of arrays with different dimensions")
+        dim = _require_same(parts, f"Cannot join with np.{function.__name__}")
         return with_dimension(function(plain(parts), *args, **kwargs), dim)
     return handler
 

@@ -107,14 +107,29 @@ class Quantity(np.ndarray):
         return scalar
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        fail_for_dimension_mismatch(value, self.dim, f"Cannot assign {value} to an element of an "
-                                                     f"array in {describe_dimension(self.dim)}")
+        fail_for_dimension_mismatch(value, self.dim, lambda: f"Cannot assign {value} to an "
+                                    f"element of an array in {describe_dimension(self.dim)}")
         super().__setitem__(key, plain(value))
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a scalar quantity")
         return (self[index] for index in range(len(self)))
+
+    def __eq__(self, other: Any) -> Any:
+        # Comparing with something that is not a number (None, a string) is simply unequal.
+        return np.equal(self, other) if _is_numeric(other) else NotImplemented
+
+    def __ne__(self, other: Any) -> Any:
+        return np.not_equal(self, other) if _is_numeric(other) else NotImplemented
+
+    def item(self, *index: Any) -> Any:
+        """One element, as a scalar quantity (as in Brian; `np.asarray(q).item()` gives SI)."""
+        return with_dimension(self.view(np.ndarray).item(*index), self.dim)
+
+    def tolist(self) -> Any:
+        """Nested lists of scalar quantities (as in Brian)."""
+        return self.item() if self.ndim == 0 else [element.tolist() for element in self]
 
     def __float__(self) -> float:
         return float(self._dimensionless_value("float"))

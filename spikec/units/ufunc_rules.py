@@ -14,7 +14,8 @@ import numpy as np
 
 from spikec.errors import DimensionMismatchError
 from spikec.units.dimension import DIMENSIONLESS, Dimension
-from spikec.units.functions import describe_dimension, fail_for_dimension_mismatch, get_dimensions
+from spikec.units.functions import (common_dimension, describe_dimension,
+                                    fail_for_dimension_mismatch, get_dimensions)
 
 # Arguments must agree; the result has their dimension.
 SAME_DIMENSION = frozenset({"add", "subtract", "maximum", "minimum", "fmax", "fmin", "remainder",
@@ -63,11 +64,8 @@ def result_dimension(ufunc: np.ufunc, method: str, inputs: Sequence[object]) -> 
 
 def _call_dimension(name: str, inputs: Sequence[object], dims: list[Dimension]) -> Dimension | None:
     if name in SAME_DIMENSION or name in COMPARISONS:
-        verb = VERBS.get(name, f"apply {name} to")
-        for other in inputs[1:]:
-            fail_for_dimension_mismatch(inputs[0], other,
-                                        f"Cannot {verb} {_show(inputs[0])} and {_show(other)}")
-        return None if name in COMPARISONS else dims[0]
+        dim = common_dimension(list(inputs), f"Cannot {VERBS.get(name, f'apply {name} to')}")
+        return None if name in COMPARISONS else dim
     if name in KEEP_DIMENSION:
         return dims[0]
     if name in ("multiply", "matmul"):
@@ -91,14 +89,14 @@ def _reduce_dimension(name: str, dim: Dimension) -> Dimension:
 
 
 def _power_dimension(base: object, exponent: object) -> Dimension:
-    fail_for_dimension_mismatch(exponent, None, f"The exponent of a power must be dimensionless, "
-                                                f"not {_show(exponent)}")
+    fail_for_dimension_mismatch(exponent, None,
+                                lambda: f"The exponent of a power must be dimensionless, not {exponent}")
     base_dim = get_dimensions(base)
     if base_dim == DIMENSIONLESS:
         return DIMENSIONLESS
     if np.size(exponent) != 1:
         raise DimensionMismatchError(
-            f"Cannot raise {_show(base)} to an array of exponents: the result would have a "
+            f"Cannot raise {base} to an array of exponents: the result would have a "
             f"different dimension per element", base_dim,
             hint="divide the base by its unit first, e.g. (x / mV) ** n")
     return base_dim ** np.asarray(exponent).item()
@@ -106,10 +104,5 @@ def _power_dimension(base: object, exponent: object) -> Dimension:
 
 def _require_dimensionless(name: str, inputs: Sequence[object]) -> None:
     for value in inputs:
-        fail_for_dimension_mismatch(value, None, f"{name} expects dimensionless arguments but got "
-                                                 f"{_show(value)}")
-
-
-def _show(value: object) -> str:
-    """A value as messages print it: `3. mV` for quantities, the number itself otherwise."""
-    return str(value)
+        fail_for_dimension_mismatch(value, None,
+                                    lambda: f"{name} expects dimensionless arguments but got {value}")
