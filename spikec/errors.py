@@ -136,3 +136,10 @@ class PassError(SpikecError):
     """A pass that failed or was misused (unknown name, bad option); names the pipeline and pass."""
 
     kind = "pass error"
+
+
+class KernelRuntimeError(SpikecError):
+    """A kernel that failed while running: an index outside its array, a full spike list, arrays
+    that do not match their declarations. Names the kernel and op."""
+
+    kind = "kernel runtime error"
