@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from spikec.units.dimension import DIMENSIONLESS, Dimension
+from spikec.units.dimension import Dimension
 from spikec.units.functions import common_dimension, fail_for_dimension_mismatch, get_dimensions
 from spikec.units.quantity import plain, with_dimension
 
