@@ -1,0 +1,267 @@
+"""Building the model IR from description objects, checking names and dimensions on the way.
+
+This is where external names are resolved (the objects' `namespace=`, then the namespace given
+here, which defaults to the caller's locals and globals, as Brian's `run` does) and frozen into
+`model.constant` ops, and where every equation, condition and statement is checked for
+dimensions against the object's variables. The result verifies and prints as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from spikec.errors import DimensionMismatchError, EquationError
+from spikec.frontend.clocks import Clock
+from spikec.frontend.dimension_check import (Source, check_condition, check_dimension,
+                                             check_statement, infer)
+from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
+from spikec.frontend.groups import Code, Condition, Group, NeuronGroup
+from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
+from spikec.frontend.namespace import BOOLEAN, INTEGER, TIME, Namespace, caller_namespace
+from spikec.frontend.synapses import Synapses
+from spikec.frontend.variables import VariableSpec
+from spikec.ir import model
+from spikec.ir.attributes import SymbolRef
+from spikec.ir.core import Block, Module, Op, Region
+from spikec.ir.expression import Expr, identifiers
+from spikec.ir.types import Type
+from spikec.ir.verify import verify_module
+
+_DYNAMIC_ORIGINS = ("variable", "special", "noise")
+
+
+def build_model_ir(objects: Iterable[Any], namespace: Mapping[str, Any] | None = None,
+                   level: int = 0) -> Module:
+    """The verified model IR of `objects` (groups, synapses, monitors). Names are resolved in each
+    object's own `namespace=` first, then in `namespace` (default: the caller's frame)."""
+    run_namespace = dict(namespace) if namespace is not None else caller_namespace(level)
+    objects = list(objects)
+    ops: list[Op] = []
+    clocks: dict[int, Clock] = {}
+    for obj in objects:
+        for clock in _clocks_of(obj):
+            clocks.setdefault(id(clock), clock)
+    ops += [model.ClockOp.create(attributes={"sym_name": SymbolRef(c.name), "dt": c.dt_seconds})
+            for c in clocks.values()]
+    for obj in objects:
+        if isinstance(obj, NeuronGroup):
+            ops.append(_object_op(model.GroupOp, obj, _group_namespace(obj, run_namespace)))
+    for obj in objects:
+        if isinstance(obj, Synapses):
+            ops.append(_object_op(model.SynapsesOp, obj, _synapses_namespace(obj, run_namespace),
+                                  {"source": SymbolRef(obj.source.name),
+                                   "target": SymbolRef(obj.target.name)}))
+    for obj in objects:
+        if isinstance(obj, (EventMonitor, StateMonitor, PopulationRateMonitor)):
+            ops.append(_monitor_op(obj))
+    module = Module(ops)
+    verify_module(module)
+    return module
+
+
+def _clocks_of(obj: Any) -> list[Clock]:
+    clocks = [obj.clock] if hasattr(obj, "clock") else []
+    clocks += [operation.clock for operation in getattr(obj, "regular_operations", [])]
+    return clocks
+
+
+def _group_namespace(group: Group, run_namespace: dict) -> Namespace:
+    return Namespace({n: (s.dim, s.kind) for n, s in group.variables.items()}, group.namespace,
+                     run_namespace)
+
+
+def _synapses_namespace(synapses: Synapses, run_namespace: dict) -> Namespace:
+    """Synaptic code sees, by priority: the synapse's variables, `x_pre`/`x_post`, then the
+    target's variables without suffix (Brian's rule)."""
+    known: dict[str, tuple] = {n: (s.dim, s.kind) for n, s in synapses.target.variables.items()}
+    known.update({f"{n}_pre": (s.dim, s.kind) for n, s in synapses.source.variables.items()})
+    known.update({f"{n}_post": (s.dim, s.kind) for n, s in synapses.target.variables.items()})
+    known.update({n: (s.dim, s.kind) for n, s in synapses.variables.items()})
+    return Namespace(known, synapses.namespace, run_namespace)
+
+
+def _object_op(op_class: type, obj: Group, namespace: Namespace,
+               extra_attributes: dict | None = None) -> Op:
+    trees = _check_object(obj, namespace)
+    body = Block()
+    for spec in obj.variables.values():
+        body.append(_variable_op(spec, obj.dtype))
+    for name in sorted(_constants_used(trees, namespace)):
+        info = namespace.resolve(name)
+        body.append(model.ConstantOp.create(attributes={
+            "sym_name": SymbolRef(name), "value": info.value, "dim": info.dim}))
+    for name, eq in obj.equations.items():
+        if eq.expr is not None and "summed" not in eq.flags:
+            kind = "differential" if eq.type == DIFFERENTIAL_EQUATION else "subexpression"
+            body.append(model.EquationOp.create(attributes={
+                "sym_name": SymbolRef(name), "kind": kind, "expr": eq.expr.tree}))
+    for event in getattr(obj, "events", {}).values():
+        attributes: dict[str, Any] = {"sym_name": SymbolRef(event.name),
+                                      "condition": event.condition.expr}
+        if event.code is not None:
+            attributes["code"] = event.code.statements
+        if event.refractory is not None:
+            attributes["refractory"] = (event.refractory.expr
+                                        if isinstance(event.refractory, Condition)
+                                        else float(np.asarray(event.refractory)))
+        body.append(model.EventOp.create(attributes=attributes))
+    for operation in obj.regular_operations:
+        body.append(model.RegularOp.create(attributes={
+            "sym_name": SymbolRef(operation.name), "clock": SymbolRef(operation.clock.name),
+            "when": operation.when, "order": operation.order,
+            "code": operation.code.statements}))
+    if isinstance(obj, Synapses):
+        _append_synapse_members(obj, body)
+    attributes = {"sym_name": SymbolRef(obj.name), "size": obj.size,
+                  "clock": SymbolRef(obj.clock.name),
+                  "dtype": Type.F32 if obj.dtype == np.float32 else Type.F64,
+                  "methods": tuple(obj.method), **(extra_attributes or {})}
+    return op_class.create(attributes=attributes, regions=[Region(body)])
+
+
+def _variable_op(spec: VariableSpec, dtype: np.dtype) -> Op:
+    element_type = {BOOLEAN: Type.BOOL, INTEGER: Type.I32}.get(
+        spec.kind, Type.F32 if dtype == np.float32 else Type.F64)
+    attributes: dict[str, Any] = {"sym_name": SymbolRef(spec.name), "role": spec.role,
+                                  "dim": spec.dim, "type": element_type}
+    if spec.flags:
+        attributes["flags"] = tuple(spec.flags)
+    if spec.shared:
+        attributes["shared"] = True
+    if spec.read_only:
+        attributes["read_only"] = True
+    return model.VariableOp.create(attributes=attributes)
+
+
+def _append_synapse_members(synapses: Synapses, body: Block) -> None:
+    for name, eq in synapses.equations.items():
+        if "summed" in eq.flags:
+            body.append(model.EquationOp.create(attributes={
+                "sym_name": SymbolRef(name), "kind": "subexpression", "expr": eq.expr.tree}))
+    for pathway in synapses.pathways.values():
+        attributes: dict[str, Any] = {"sym_name": SymbolRef(pathway.name),
+                                      "direction": pathway.direction, "event": pathway.event,
+                                      "code": pathway.code.statements}
+        if pathway.delay is not None:
+            attributes["delay"] = float(np.asarray(pathway.delay))
+        body.append(model.PathwayOp.create(attributes=attributes))
+    for request in synapses.connect_requests:
+        attributes = {"p": request.p, "n": request.n, "skip_if_invalid": request.skip_if_invalid}
+        if request.condition is not None:
+            attributes["condition"] = request.condition.expr
+        if request.i is not None:
+            attributes["i"] = tuple(int(x) for x in request.i)
+        if isinstance(request.j, np.ndarray):
+            attributes["j"] = tuple(int(x) for x in request.j)
+        elif request.j is not None:
+            attributes["j"] = request.j
+        body.append(model.ConnectOp.create(attributes=attributes))
+
+
+def _monitor_op(monitor: Any) -> Op:
+    attributes: dict[str, Any] = {"sym_name": SymbolRef(monitor.name),
+                                  "source": SymbolRef(monitor.source.name)}
+    if isinstance(monitor, EventMonitor):
+        attributes.update(kind="spike" if monitor.event == "spike" else "event",
+                          event=monitor.event, variables=monitor.variables,
+                          record=monitor.record, when=monitor.when, order=monitor.order)
+    elif isinstance(monitor, StateMonitor):
+        record = monitor.record if isinstance(monitor.record, bool) \
+            else tuple(int(x) for x in monitor.record)
+        attributes.update(kind="state", variables=monitor.variables, record=record,
+                          clock=SymbolRef(monitor.clock.name), when=monitor.when,
+                          order=monitor.order)
+    else:
+        attributes["kind"] = "rate"
+    return model.MonitorOp.create(attributes=attributes)
+
+
+def _constants_used(trees: list[Expr], namespace: Namespace) -> set[str]:
+    """External names (constants, units, namespace values) the trees use."""
+    names = set()
+    for tree in trees:
+        for name in identifiers(tree):
+            info = namespace.resolve(name)
+            if info is not None and info.origin not in _DYNAMIC_ORIGINS and info.value is not None:
+                names.add(name)
+    return names
+
+
+def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
+    """Check every piece of code of `obj`; return all its trees (for finding constants)."""
+    trees: list[Expr] = []
+    read_only = {n for n, s in obj.variables.items() if s.read_only}
+    for eq in obj.equations.values():
+        if eq.expr is None:
+            continue
+        source = eq.source or Source(eq.expr.code, obj.owner)
+        if eq.type == DIFFERENTIAL_EQUATION:
+            check_dimension(eq.expr.tree, eq.dim / TIME, namespace, source,
+                            f"{obj.owner}: the differential equation of '{eq.varname}'")
+        elif eq.var_type == BOOLEAN:
+            check_condition(eq.expr.tree, namespace, source, f"the subexpression '{eq.varname}'")
+        elif eq.type == SUBEXPRESSION:
+            check_dimension(eq.expr.tree, eq.dim, namespace, source,
+                            f"{obj.owner}: the subexpression '{eq.varname}'")
+        trees.append(eq.expr.tree)
+    for event in getattr(obj, "events", {}).values():
+        trees += _check_condition(event.condition, namespace)
+        if event.code is not None:
+            trees += _check_code(event.code, namespace, read_only)
+        if isinstance(event.refractory, Condition):
+            trees += _check_refractory(event.refractory, namespace)
+    for operation in obj.regular_operations:
+        trees += _check_code(operation.code, namespace, read_only)
+    if isinstance(obj, Synapses):
+        for pathway in obj.pathways.values():
+            trees += _check_code(pathway.code, namespace, read_only)
+        for request in obj.connect_requests:
+            trees += _check_connect(request, namespace)
+    return trees
+
+
+def _check_condition(condition: Condition, namespace: Namespace) -> list[Expr]:
+    check_condition(condition.expr, namespace, Source(condition.text, condition.owner),
+                    condition.owner)
+    return [condition.expr]
+
+
+def _check_code(code: Code, namespace: Namespace, read_only: set[str]) -> list[Expr]:
+    source = Source(code.text, code.owner)
+    for statement in code.statements:
+        check_statement(statement, namespace, source, read_only)
+    return [s.expr for s in code.statements]
+
+
+def _check_refractory(refractory: Condition, namespace: Namespace) -> list[Expr]:
+    """`refractory='...'` is either a duration or a condition (still refractory while true)."""
+    source = Source(refractory.text, refractory.owner)
+    inferred = infer(refractory.expr, namespace, source)
+    if not inferred.is_boolean and inferred.dim != TIME:
+        raise DimensionMismatchError(
+            f"{refractory.owner} must be a time or a condition, but '{refractory.text}' has "
+            f"dimension '{inferred.dim}'", inferred.dim, TIME,
+            location=source.location(refractory.expr.span))
+    return [refractory.expr]
+
+
+def _check_connect(request: Any, namespace: Namespace) -> list[Expr]:
+    from spikec.frontend.namespace import FLOAT
+    from spikec.units import DIMENSIONLESS
+    connect_names = Namespace({**namespace.variables, "i": (DIMENSIONLESS, INTEGER),
+                               "j": (DIMENSIONLESS, INTEGER)}, namespace.explicit,
+                              namespace.caller)
+    trees = []
+    if request.condition is not None:
+        trees += _check_condition(request.condition, connect_names)
+    for value, what in ((request.p, "p"), (request.n, "n"), (request.j, "j")):
+        if isinstance(value, (int, float, np.ndarray)) or value is None:
+            continue
+        inferred = infer(value, connect_names, Source("", f"connect {what}"))
+        if not inferred.dim.is_dimensionless or inferred.kind == BOOLEAN:
+            raise EquationError(f"connect: {what} must be a dimensionless number")
+        trees.append(value)
+    del FLOAT
+    return trees
