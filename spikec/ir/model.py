@@ -91,13 +91,15 @@ def _decode_code(value: Any) -> tuple[Statement, ...]:
     return tuple(statement for text in value for statement in parse_statements(text))
 
 
-def _decode_expression_or_number(value: Any) -> Expr | float | int:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) \
-        else _decode_expression(value)
+def _decode_expression_or_number(value: Any) -> Expr | float | int | tuple:
+    """Numbers and index lists stay as they are; strings are expressions."""
+    if isinstance(value, (int, float, tuple)) and not isinstance(value, bool):
+        return value
+    return _decode_expression(value)
 
 
 def _encode_expression_or_number(value: Any) -> Any:
-    return value if isinstance(value, (int, float)) else format_expression(value)
+    return value if isinstance(value, (int, float, tuple)) else format_expression(value)
 
 
 DIMENSION = AttributeCodec(format_dimension, lambda v: parse_dimension(_require_str(v)))
