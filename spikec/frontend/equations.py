@@ -260,8 +260,10 @@ def _single_equation(parsed: ParsedEquation, text: str, source: Source) -> Singl
                             "choose another name for the variable")
     dim, var_type = _unit_and_type(parsed, source)
     if parsed.kind == DIFFERENTIAL_EQUATION and var_type != FLOAT:
-        raise EquationError(f"the differential equation of '{parsed.name}' defines a {var_type} "
-                            "variable; differential equations define floating point variables",
+        article = "an" if var_type == INTEGER else "a"
+        raise EquationError(f"the differential equation of '{parsed.name}' defines {article} "
+                            f"{var_type} variable; differential equations define floating point "
+                            "variables",
                             source.location(parsed.unit_span), "use a unit such as 'volt' or '1'")
     for flag, span in zip(parsed.flags, parsed.flag_spans):
         if flag not in ALLOWED_FLAGS[parsed.kind]:
@@ -289,9 +291,13 @@ def _unit_and_type(parsed: ParsedEquation, source: Source) -> tuple[Dimension, s
     return _evaluate_unit(unit, parsed.name, source), FLOAT
 
 
-def _evaluate_unit(unit: Expr, varname: str, source: Source) -> Dimension:
+def _evaluate_unit(unit: Expr, varname: str, source: Source,
+                   one_allowed: bool = True) -> Dimension:
+    """The dimension of a unit tree. The integer `1` may stand alone or as the numerator of a
+    '/' (`1`, `1/second`), as in Brian, where anything else with a number (`1*volt`, `volt/1`,
+    `1.0`) is a quantity rather than a unit."""
     if isinstance(unit, Number):
-        if unit.value == 1:
+        if one_allowed and type(unit.value) is int and unit.value == 1:
             return DIMENSIONLESS
         raise EquationError(f"the unit of '{varname}' contains the number {unit.value}",
                             source.location(unit.span),
@@ -311,11 +317,11 @@ def _evaluate_unit(unit: Expr, varname: str, source: Source) -> Dimension:
                             "use base units such as volt, amp, siemens, farad, second, metre, "
                             "'1', 'boolean' or 'integer'")
     assert isinstance(unit, BinaryOp)
-    left = _evaluate_unit(unit.left, varname, source)
+    left = _evaluate_unit(unit.left, varname, source, one_allowed=unit.op == "/")
     if unit.op == "**":
         assert isinstance(unit.right, Number)
         return left ** unit.right.value
-    right = _evaluate_unit(unit.right, varname, source)
+    right = _evaluate_unit(unit.right, varname, source, one_allowed=False)
     return left * right if unit.op == "*" else left / right
 
 

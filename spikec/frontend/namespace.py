@@ -31,6 +31,11 @@ TIME = get_dimensions(second)
 NOISE = TIME ** -0.5  # xi has dimension second**-0.5: xi*sqrt(dt) is dimensionless
 
 
+# Names every group defines or uses itself (the index `i`, the size `N`, the refractoriness flag),
+# so no equation may define them; Brian refuses the same ones.
+SPECIAL_NAMES = ("t", "dt", "t_in_timesteps", "i", "N", "not_refractory")
+
+
 def is_noise_name(name: str) -> bool:
     return name == "xi" or name.startswith("xi_")
 
@@ -121,7 +126,7 @@ def reserved_name_problem(name: str) -> str | None:
         return f"'{name}' is a Python keyword and cannot be used as a variable name"
     if name.startswith("_"):
         return f"variable '{name}' starts with an underscore, which is reserved for internal names"
-    if name in ("t", "dt") or is_noise_name(name):
+    if name in SPECIAL_NAMES or is_noise_name(name):
         return f"'{name}' has a special meaning in equations and cannot be used as a variable name"
     if name in all_units():
         return f"'{name}' is the name of a unit and cannot be used as a variable name"

@@ -109,8 +109,13 @@ def test_printed_expressions_parse_back_to_the_same_tree(tree):
     assert parse_expression(format_expression(tree)) == tree
 
 
+# Numbers whose products of up to 12 factors stay within float64: sympy computes with more
+# precision (3e-239**2 is 1e-477 to sympy), while model code, and from_sympy, use float64.
+_moderate_numbers = st.one_of(st.integers(0, 10**6), st.just(0.0), st.floats(1e-12, 1e12))
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(_leaves.filter(lambda t: not isinstance(getattr(t, "value", 0), bool)),
+@given(st.recursive(st.one_of(_names.map(Name), _moderate_numbers.map(Number)),
                     lambda c: st.tuples(st.sampled_from(["+", "-", "*"]), c, c).map(
                         lambda t: BinaryOp(*t)), max_leaves=12))
 def test_sympy_round_trip_keeps_the_value(tree):
