@@ -1,0 +1,433 @@
+"""The CUDA driver API, thinly: errors, the device and its primary context, PTX modules, streams,
+events and kernel launches, over NVIDIA's `cuda.bindings.driver` (the optional `cuda` extra).
+
+Every driver call goes through `check`, which turns a failing `CUresult` into a `CudaError` that
+names the call, the driver's error name and text, and a hint. Nothing here imports
+`cuda.bindings` at module load: `available()` says whether a GPU can be used, and why not, on any
+machine. Import `spikec.runtime.cuda_driver` (the facade) rather than this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from spikec.errors import SpikecError
+
+_NO_DEVICE_HINT = "install the NVIDIA driver (and `pip install spikec[cuda]`), or use set_device('cpu')"
+
+# Hints by driver error name: what a user can do about it.
+_HINTS = {
+    "CUDA_ERROR_NO_DEVICE": _NO_DEVICE_HINT,
+    "CUDA_ERROR_INSUFFICIENT_DRIVER": "update the NVIDIA driver, or use set_device('cpu')",
+    "CUDA_ERROR_NOT_INITIALIZED": "call available() (which runs cuInit) before any other driver call",
+    "CUDA_ERROR_INVALID_PTX": "the PTX did not compile: read the JIT log above; dump the PTX with the "
+                              "backend's PTX output and run `ptxas` on it",
+    "CUDA_ERROR_UNSUPPORTED_PTX_VERSION": "the driver is older than the PTX ISA version; update the "
+                                          "driver or lower the PTX version",
+    "CUDA_ERROR_NOT_FOUND": "no kernel of that name in the module (PTX names are mangled if not "
+                            "declared .visible .entry)",
+    "CUDA_ERROR_INVALID_VALUE": "an argument is out of range (grid or block size, size 0, null pointer)",
+    "CUDA_ERROR_LAUNCH_FAILED": "a kernel faulted; the context is now unusable: restart the process "
+                                "and run with compute-sanitizer to find the access",
+    "CUDA_ERROR_ILLEGAL_ADDRESS": "a kernel read or wrote outside its arrays; the context is now "
+                                  "unusable: restart the process and run with compute-sanitizer",
+    "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED": "a synchronizing call was made while a stream was "
+                                             "being captured into a graph",
+}
+
+
+class CudaError(SpikecError):
+    """A CUDA driver call that failed: `call` is the function, `error_name` the driver's code
+    name (``CUDA_ERROR_OUT_OF_MEMORY``), `log` the JIT log where there is one."""
+
+    kind = "CUDA error"
+
+    def __init__(self, message: str, call: str = "", error_name: str = "", hint: str | None = None,
+                 log: str = ""):
+        self.call = call
+        self.error_name = error_name
+        self.log = log
+        super().__init__(message, hint=hint)
+
+
+def _driver():
+    """The `cuda.bindings.driver` module, imported on first use."""
+    from cuda.bindings import driver
+    return driver
+
+
+def error_text(err: Any) -> tuple[str, str]:
+    """The driver's name and description of a `CUresult`, e.g. ("CUDA_ERROR_OUT_OF_MEMORY",
+    "out of memory"); falls back to the enum's name when the driver cannot say."""
+    driver = _driver()
+    name = getattr(err, "name", str(err))
+    try:
+        status, text = driver.cuGetErrorString(err)
+        description = text.decode() if status == driver.CUresult.CUDA_SUCCESS and text else ""
+    except Exception:                      # no driver library: the name alone must do
+        description = ""
+    return name, description
+
+
+def check(result: Any, call: str = "CUDA driver call", hint: str | None = None) -> Any:
+    """Check a cuda-bindings result tuple `(err, *values)`; return None, the value, or the values.
+
+    Raises `CudaError` naming `call`, the driver's error and a hint (the given one, or the
+    standard hint for that error)."""
+    err, *values = result if isinstance(result, tuple) else (result,)
+    if int(err) != 0:
+        name, description = error_text(err)
+        message = f"{call} failed: {name}" + (f" ({description})" if description else "")
+        raise CudaError(message, call, name, hint or _HINTS.get(name))
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+# ------------------------------------------------------------------------------------------------
+# Availability
+
+
+@functools.cache
+def unavailable_reason() -> str:
+    """Why the GPU cannot be used here, or "" when it can. Computed once (cached): it calls
+    cuInit, which loads the driver library."""
+    try:
+        driver = _driver()
+    except ImportError as error:
+        return f"cuda-bindings is not installed ({error}); `pip install spikec[cuda]`"
+    try:
+        status, = driver.cuInit(0)
+    except Exception as error:             # the driver library itself is missing
+        return f"no NVIDIA driver library: {error}"
+    if int(status):
+        return f"cuInit failed: {error_text(status)[0]}"
+    status, count = driver.cuDeviceGetCount()
+    if int(status) or count < 1:
+        return "the NVIDIA driver reports no CUDA device"
+    return ""
+
+
+def available() -> bool:
+    """True when cuda-bindings imports, cuInit succeeds and there is at least one device."""
+    return unavailable_reason() == ""
+
+
+def require_available() -> None:
+    """Raise a `CudaError` saying why the GPU cannot be used, if it cannot."""
+    reason = unavailable_reason()
+    if reason:
+        raise CudaError(f"no usable CUDA GPU: {reason}", "cuInit", "CUDA_ERROR_NO_DEVICE",
+                        _NO_DEVICE_HINT)
+
+
+# ------------------------------------------------------------------------------------------------
+# Device and context
+
+
+@dataclass(frozen=True)
+class Device:
+    """A CUDA device, by ordinal, with the properties a backend needs to pick a target."""
+
+    ordinal: int = 0
+
+    @functools.cached_property
+    def handle(self):
+        require_available()
+        return check(_driver().cuDeviceGet(self.ordinal), "cuDeviceGet")
+
+    def attribute(self, name: str) -> int:
+        """A `CU_DEVICE_ATTRIBUTE_*` value, by the part after the prefix ("MULTIPROCESSOR_COUNT")."""
+        driver = _driver()
+        attribute = getattr(driver.CUdevice_attribute, "CU_DEVICE_ATTRIBUTE_" + name)
+        return check(driver.cuDeviceGetAttribute(attribute, self.handle), f"cuDeviceGetAttribute({name})")
+
+    @property
+    def name(self) -> str:
+        raw = check(_driver().cuDeviceGetName(256, self.handle), "cuDeviceGetName")
+        return raw.split(b"\0", 1)[0].decode()
+
+    @property
+    def compute_capability(self) -> tuple[int, int]:
+        return self.attribute("COMPUTE_CAPABILITY_MAJOR"), self.attribute("COMPUTE_CAPABILITY_MINOR")
+
+    @property
+    def arch(self) -> str:
+        """The PTX target of this device, e.g. 'sm_90'."""
+        major, minor = self.compute_capability
+        return f"sm_{major}{minor}"
+
+    @property
+    def multiprocessor_count(self) -> int:
+        return self.attribute("MULTIPROCESSOR_COUNT")
+
+    @property
+    def total_memory(self) -> int:
+        """Bytes of device memory."""
+        return check(_driver().cuDeviceTotalMem(self.handle), "cuDeviceTotalMem")
+
+
+def memory_info() -> tuple[int, int]:
+    """(free, total) bytes of device memory of the current context's device."""
+    return check(_driver().cuMemGetInfo(), "cuMemGetInfo")
+
+
+class Context:
+    """The primary context of a device, retained and made current on this thread.
+
+    The primary context is the one the CUDA runtime (and so PyTorch, CuPy) shares: spikec's
+    buffers can then be handed to them. `Context.primary(ordinal)` caches one per device."""
+
+    _primary: dict[int, "Context"] = {}     # explicit cache: one retained context per device
+
+    def __init__(self, device: Device):
+        self.device = device
+        self.handle = check(_driver().cuDevicePrimaryCtxRetain(device.handle), "cuDevicePrimaryCtxRetain")
+        self.make_current()
+
+    @classmethod
+    def primary(cls, ordinal: int = 0) -> "Context":
+        """The retained primary context of device `ordinal`, made current on this thread."""
+        context = cls._primary.get(ordinal)
+        if context is None:
+            context = cls._primary[ordinal] = cls(Device(ordinal))
+        else:
+            context.make_current()
+        return context
+
+    def make_current(self) -> None:
+        """Bind this context to the calling thread (each thread that calls the driver needs it)."""
+        check(_driver().cuCtxSetCurrent(self.handle), "cuCtxSetCurrent")
+
+    def synchronize(self) -> None:
+        """Wait for all work on the device; reports faults of earlier kernels."""
+        check(_driver().cuCtxSynchronize(), "cuCtxSynchronize")
+
+    def memory_info(self) -> tuple[int, int]:
+        """(free, total) bytes of device memory."""
+        return memory_info()
+
+
+# ------------------------------------------------------------------------------------------------
+# Streams and events
+
+
+class Stream:
+    """A CUDA stream (non-blocking with respect to the legacy default stream).
+
+    Asynchronous copies from host arrays keep those arrays alive here until `synchronize()`: the
+    copy reads them after the call returns."""
+
+    def __init__(self):
+        driver = _driver()
+        flags = driver.CUstream_flags.CU_STREAM_NON_BLOCKING
+        self.handle = check(driver.cuStreamCreate(flags), "cuStreamCreate")
+        self._pending_host_arrays: list[Any] = []
+
+    def keep_alive(self, host_object: Any) -> None:
+        self._pending_host_arrays.append(host_object)
+
+    def synchronize(self) -> None:
+        check(_driver().cuStreamSynchronize(self.handle), "cuStreamSynchronize")
+        self._pending_host_arrays.clear()
+
+    def destroy(self) -> None:
+        if self.handle is not None:
+            check(_driver().cuStreamDestroy(self.handle), "cuStreamDestroy")
+            self.handle = None
+
+
+def stream_handle(stream: Stream | None):
+    """The driver handle of `stream`; None means the legacy default stream (handle 0)."""
+    return _driver().CUstream(0) if stream is None else stream.handle
+
+
+class Event:
+    """A CUDA event: record it on a stream, wait for it, measure milliseconds between two."""
+
+    def __init__(self, timing: bool = True):
+        driver = _driver()
+        flags = driver.CUevent_flags.CU_EVENT_DEFAULT if timing else driver.CUevent_flags.CU_EVENT_DISABLE_TIMING
+        self.handle = check(driver.cuEventCreate(flags), "cuEventCreate")
+
+    def record(self, stream: Stream | None = None) -> "Event":
+        check(_driver().cuEventRecord(self.handle, stream_handle(stream)), "cuEventRecord")
+        return self
+
+    def synchronize(self) -> None:
+        check(_driver().cuEventSynchronize(self.handle), "cuEventSynchronize")
+
+    def elapsed_ms(self, end: "Event") -> float:
+        """Milliseconds from this event to `end` (both recorded; waits for `end`)."""
+        end.synchronize()
+        return float(check(_driver().cuEventElapsedTime(self.handle, end.handle), "cuEventElapsedTime"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Modules and functions
+
+_JIT_LOG_BYTES = 1 << 16
+
+
+def _decode_log(buffer: bytes | bytearray) -> str:
+    return bytes(buffer).split(b"\0", 1)[0].decode(errors="replace").strip()
+
+
+class Module:
+    """A module loaded from PTX text by the driver's JIT (cuModuleLoadDataEx).
+
+    A JIT failure raises `CudaError` whose message holds the JIT's error log. `load_seconds` is
+    the wall time of the load (the JIT compile), `info_log` the JIT's informational output."""
+
+    def __init__(self, ptx: str, name: str = "module"):
+        driver = _driver()
+        option = driver.CUjit_option
+        error_log, info_log = bytearray(_JIT_LOG_BYTES), bytearray(_JIT_LOG_BYTES)
+        options = [option.CU_JIT_ERROR_LOG_BUFFER, option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+                   option.CU_JIT_INFO_LOG_BUFFER, option.CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES]
+        values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES]
+        image = ptx.encode() + b"\0"                 # the driver reads PTX up to a NUL
+        start = time.perf_counter()
+        status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
+        self.load_seconds = time.perf_counter() - start
+        self.name = name
+        self.info_log = _decode_log(info_log)
+        if int(status):
+            error_name, description = error_text(status)
+            log = _decode_log(error_log)
+            message = f"loading PTX module '{name}' failed: {error_name} ({description})"
+            if log:
+                message += "\nJIT log:\n" + log
+            raise CudaError(message, "cuModuleLoadDataEx", error_name, _HINTS.get(error_name), log)
+        self.handle = handle
+        self._functions: dict[str, Function] = {}
+
+    def function(self, name: str) -> "Function":
+        """The kernel `name` (a `.visible .entry` in the PTX)."""
+        if name not in self._functions:
+            handle = check(_driver().cuModuleGetFunction(self.handle, name.encode()),
+                           f"cuModuleGetFunction('{name}') in module '{self.name}'")
+            self._functions[name] = Function(handle, name)
+        return self._functions[name]
+
+    def unload(self) -> None:
+        if self.handle is not None:
+            check(_driver().cuModuleUnload(self.handle), "cuModuleUnload")
+            self.handle = None
+
+
+@dataclass(frozen=True)
+class Function:
+    """A kernel of a loaded module."""
+
+    handle: Any
+    name: str
+
+    def attribute(self, name: str) -> int:
+        """A `CU_FUNC_ATTRIBUTE_*` value by the part after the prefix ("NUM_REGS")."""
+        driver = _driver()
+        attribute = getattr(driver.CUfunction_attribute, "CU_FUNC_ATTRIBUTE_" + name)
+        return check(driver.cuFuncGetAttribute(attribute, self.handle), f"cuFuncGetAttribute({name})")
+
+
+# ------------------------------------------------------------------------------------------------
+# Kernel parameters and launches
+
+
+def param_bytes(value: Any) -> bytes:
+    """The bytes a kernel parameter holds: a device pointer (anything with an int
+    `device_pointer`, or a `CUdeviceptr`) is 8 bytes; a numpy scalar or ctypes value keeps its
+    own width. Plain Python int/float are refused: their width would be a guess."""
+    pointer = getattr(value, "device_pointer", None)
+    if pointer is not None:
+        return int(pointer).to_bytes(8, "little")
+    if isinstance(value, np.generic):
+        return value.tobytes()
+    if isinstance(value, (ctypes._SimpleCData, ctypes.Structure)):
+        return bytes(value)
+    if type(value).__name__ == "CUdeviceptr":
+        return int(value).to_bytes(8, "little")
+    raise TypeError(f"kernel parameter {value!r} of type {type(value).__name__} has no fixed width: "
+                    "pass a DeviceBuffer, a numpy scalar (np.int32(n), np.float64(x)) or a ctypes value")
+
+
+class KernelParams:
+    """Kernel parameters packed once into the form cuLaunchKernel's `kernelParams` takes: an array
+    of N pointers, each to one parameter's bytes (the driver reads sizes from the kernel image).
+
+    Each parameter gets an 8-byte-aligned 8-byte slot (PTX scalars and pointers are at most 8
+    bytes). Packing once and launching many times keeps per-launch host work to one driver call;
+    `set(i, value)` rewrites one slot (a step counter, say) in place."""
+
+    def __init__(self, args: Sequence[Any]):
+        self._slots = np.zeros(max(1, len(args)), dtype=np.uint64)
+        base = self._slots.ctypes.data
+        self._pointers = np.array([base + 8 * i for i in range(len(args))] or [0], dtype=np.uint64)
+        self.count = len(args)
+        for index, value in enumerate(args):
+            self.set(index, value)
+
+    def set(self, index: int, value: Any) -> None:
+        raw = param_bytes(value)
+        if len(raw) > 8:
+            raise TypeError(f"kernel parameter {index} is {len(raw)} bytes; at most 8 are supported")
+        slot = self._slots[index:index + 1].view(np.uint8)
+        slot[:] = 0
+        slot[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+
+    def slot_bytes(self, index: int) -> bytes:
+        return self._slots[index:index + 1].tobytes()
+
+    @property
+    def address(self) -> int:
+        """The address of the pointer array (0 for a kernel without parameters)."""
+        return int(self._pointers.ctypes.data) if self.count else 0
+
+
+def _dim3(value: int | Sequence[int]) -> tuple[int, int, int]:
+    dims = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if not 1 <= len(dims) <= 3 or any(int(d) < 1 for d in dims):
+        raise ValueError(f"grid and block sizes are 1 to 3 positive integers, got {value!r}")
+    return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
+
+
+def launch(function: Function, grid: int | Sequence[int], block: int | Sequence[int],
+           args: Sequence[Any] | KernelParams = (), stream: Stream | None = None,
+           shared_mem: int = 0) -> None:
+    """Launch `function` on `grid` blocks of `block` threads with `args` (see `param_bytes`).
+
+    `args` may be a prepacked `KernelParams` (cheapest for repeated launches). The launch is
+    asynchronous: errors inside the kernel show up at the next synchronizing call."""
+    params = args if isinstance(args, KernelParams) else KernelParams(args)
+    gx, gy, gz = _dim3(grid)
+    bx, by, bz = _dim3(block)
+    result = _driver().cuLaunchKernel(function.handle, gx, gy, gz, bx, by, bz, shared_mem,
+                                      stream_handle(stream), params.address, 0)
+    check(result, f"cuLaunchKernel('{function.name}', grid={grid}, block={block})")
+
+
+class PreparedLaunch:
+    """One kernel launch with everything resolved ahead: calling it costs one cuLaunchKernel.
+
+    For step loops that are not captured in a graph; `params.set(i, value)` changes an argument
+    between calls."""
+
+    def __init__(self, function: Function, grid: int | Sequence[int], block: int | Sequence[int],
+                 args: Sequence[Any] | KernelParams = (), stream: Stream | None = None,
+                 shared_mem: int = 0):
+        self.function = function
+        self.params = args if isinstance(args, KernelParams) else KernelParams(args)
+        self._arguments = (function.handle, *_dim3(grid), *_dim3(block), shared_mem,
+                           stream_handle(stream), self.params.address, 0)
+        self._launch = _driver().cuLaunchKernel
+
+    def __call__(self) -> None:
+        status, = self._launch(*self._arguments)
+        if int(status):
+            check((status,), f"cuLaunchKernel('{self.function.name}')")
