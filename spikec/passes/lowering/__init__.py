@@ -1,0 +1,1 @@
+"""Helpers of the `lower-to-kernels` pass: code to SSA, group and monitor kernels, schedule order."""
