@@ -65,12 +65,12 @@ def _driver():
 def error_text(err: Any) -> tuple[str, str]:
     """The driver's name and description of a `CUresult`, e.g. ("CUDA_ERROR_OUT_OF_MEMORY",
     "out of memory"); falls back to the enum's name when the driver cannot say."""
-    driver = _driver()
     name = getattr(err, "name", str(err))
     try:
+        driver = _driver()
         status, text = driver.cuGetErrorString(err)
         description = text.decode() if status == driver.CUresult.CUDA_SUCCESS and text else ""
-    except Exception:                      # no driver library: the name alone must do
+    except Exception:                      # no bindings or no driver library: the name must do
         description = ""
     return name, description
 
@@ -294,7 +294,12 @@ class Module:
         values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES]
         image = ptx.encode() + b"\0"                 # the driver reads PTX up to a NUL
         start = time.perf_counter()
-        status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
+        try:
+            status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
+        except TypeError:                    # bindings that take only bytes as a char* buffer
+            error_log, info_log = bytes(_JIT_LOG_BYTES), bytes(_JIT_LOG_BYTES)
+            values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES]
+            status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
         self.load_seconds = time.perf_counter() - start
         self.name = name
         self.info_log = _decode_log(info_log)

@@ -153,9 +153,11 @@ class DeviceArray:
         return device_array
 
     @classmethod
-    def zeros(cls, shape: int | tuple[int, ...], dtype: Any = np.float64) -> "DeviceArray":
+    def zeros(cls, shape: int | tuple[int, ...], dtype: Any = np.float64,
+              stream: Stream | None = None) -> "DeviceArray":
+        """An array of zero bytes; the memset is ordered on `stream` (default: the legacy stream)."""
         device_array = cls(shape, dtype)
-        device_array.buffer.memset(0)
+        device_array.buffer.memset(0, stream)
         return device_array
 
     @property
