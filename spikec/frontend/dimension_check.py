@@ -8,6 +8,7 @@ operators. Positions come from the trees' spans, which are offsets into `source.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from spikec.errors import (DimensionMismatchError, EquationError, ModelSyntaxError, SourceLocation,
@@ -106,7 +107,8 @@ class _Inference:
             if left.dim != right.dim:
                 raise self.mismatch(
                     expr, f"the operands of '{op}' in '{format_expression(expr)}' have different "
-                    f"dimensions: {_show(left.dim)} and {_show(right.dim)}", left.dim, right.dim)
+                    f"dimensions: {_show(left.dim)} and {_show(right.dim)}", left.dim, right.dim,
+                    hint="give both sides the same units, e.g. 'v + 5*mV' for a voltage v")
             return Inferred(left.dim, _promote(left.kind, right.kind))
         if op == "*":
             return Inferred(left.dim * right.dim, _promote(left.kind, right.kind))
@@ -128,6 +130,10 @@ class _Inference:
             raise self.mismatch(expr, f"'{format_expression(expr.left)}' has dimension "
                                 f"{_show(base.dim)}, so its exponent must be a constant number",
                                 base.dim, hint="raise only dimensionless values to a variable power")
+        if not math.isfinite(value):
+            raise self.mismatch(expr, f"'{format_expression(expr.left)}' has dimension "
+                                f"{_show(base.dim)}, so its exponent must be a finite number",
+                                base.dim)
         return Inferred(base.dim ** value, FLOAT)
 
     def visit_Compare(self, expr: Compare) -> Inferred:
@@ -162,7 +168,8 @@ class _Inference:
                                          "...; see docs/model-language.md")
         if not signature.min_args <= len(expr.args) <= signature.max_args:
             raise ModelSyntaxError(f"'{expr.func}' takes {signature.arity_text()}, "
-                                   f"got {len(expr.args)}", self.source.location(expr.span))
+                                   f"got {len(expr.args)}", self.source.location(expr.span),
+                                   "see the default functions in docs/model-language.md")
         args = [self.visit(a) for a in expr.args]
         return Inferred(self.call_dimension(expr, signature, args), signature.result_kind
                         if signature.result_kind != FLOAT or not args else
@@ -184,7 +191,8 @@ class _Inference:
                 if arg.dim != args[0].dim:
                     raise self.mismatch(
                         arg_expr, f"the arguments of '{expr.func}' must have the same dimension: "
-                        f"{_show(args[0].dim)} and {_show(arg.dim)}", args[0].dim, arg.dim)
+                        f"{_show(args[0].dim)} and {_show(arg.dim)}", args[0].dim, arg.dim,
+                        hint=f"give every argument of '{expr.func}' the same units")
             return args[0].dim
         if rule is DimensionRule.SQRT:
             return args[0].dim ** 0.5
@@ -242,8 +250,16 @@ def check_dimension(expr: Expr, expected: Dimension, namespace: Namespace, sourc
         raise DimensionMismatchError(
             f"{what}: '{format_expression(expr)}' has dimension {_show(inferred.dim)}, "
             f"but should have {_show(expected)}", inferred.dim, expected,
-            location=source.location(expr.span))
+            location=source.location(expr.span), hint=_expected_hint(expected, what))
     return inferred
+
+
+def _expected_hint(expected: Dimension, what: str) -> str:
+    """What to check when a right-hand side has the wrong dimension."""
+    if what.startswith("the differential equation"):
+        return (f"the right-hand side of dx/dt is x's unit per second ({_show(expected)}); "
+                "check the time constants")
+    return "check the unit after the colon and the units of the names used"
 
 
 def check_condition(expr: Expr, namespace: Namespace, source: Source, what: str) -> None:

@@ -15,7 +15,8 @@ from lark import Lark, v_args
 
 from spikec.errors import ModelSyntaxError, SourceLocation
 from spikec.ir.expression import BinaryOp, Expr, Name, Number, Span
-from spikec.ir.expression_parser import ExpressionBuilder, expression_grammar_text, parse_with
+from spikec.ir.expression_parser import (ExpressionBuilder, expression_grammar_text, parse_with,
+                                         require_shallow)
 
 DIFFERENTIAL_EQUATION = "differential equation"
 SUBEXPRESSION = "subexpression"
@@ -75,6 +76,8 @@ class EquationBuilder(ExpressionBuilder):
 
     def _equation(self, kind, name, expr, unit, flags, name_span, meta) -> ParsedEquation:
         unit_tree, unit_span = unit
+        if expr is not None:
+            require_shallow(expr, self.text, self.owner)
         flag_tokens = flags or []
         return ParsedEquation(kind, name, expr, unit_tree, tuple(f.strip() for f in flag_tokens),
                               name_span, unit_span, tuple(self._token_span(f) for f in flag_tokens),

@@ -10,6 +10,7 @@ right-hand sides) is checked by `check_units`, which groups call when they are c
 from __future__ import annotations
 
 import collections.abc
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator
 
@@ -19,12 +20,13 @@ from spikec.errors import EquationError, FlagError, ModelSyntaxError, SourceLoca
 from spikec.frontend.dimension_check import Source, check_dimension, infer
 from spikec.frontend.equation_parser import (DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION,
                                              ParsedEquation, parse_equations_text)
-from spikec.frontend.namespace import (BOOLEAN, FLOAT, INTEGER, TIME, Namespace, caller_namespace,
-                                       is_noise_name, reserved_name_problem)
+from spikec.frontend.namespace import (BOOLEAN, FLOAT, INTEGER, TIME, Namespace, base_units,
+                                       caller_namespace, default_units, is_noise_name,
+                                       reserved_name_problem)
 from spikec.ir.expression import (BinaryOp, Expr, Name, Number, Span, UnaryOp, format_expression,
                                   identifiers, substitute_names)
 from spikec.ir.expression_parser import parse_expression
-from spikec.units import DIMENSIONLESS, Dimension, Quantity, base_units_namespace, get_dimensions
+from spikec.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 from spikec.units import get_unit
 
 __all__ = ["Equations", "SingleEquation", "Expression", "DIFFERENTIAL_EQUATION", "SUBEXPRESSION",
@@ -129,7 +131,8 @@ class Equations(collections.abc.Mapping):
         for eq in equations:
             if eq.varname in self._equations:
                 location = eq.source.location(eq.name_span) if eq.source else None
-                raise EquationError(f"duplicate definition of variable '{eq.varname}'", location)
+                raise EquationError(f"duplicate definition of variable '{eq.varname}'", location,
+                                    "each variable is defined once; rename one of them")
             self._equations[eq.varname] = eq
         if substitutions:
             self._equations = _substitute(self._equations, substitutions)
@@ -304,12 +307,11 @@ def _evaluate_unit(unit: Expr, varname: str, source: Source,
                             "a unit specification names units only, e.g. 'siemens/metre**2' "
                             "and not '1*siemens/metre**2'; write '1' for dimensionless")
     if isinstance(unit, Name):
-        base = base_units_namespace()
+        base = base_units()
         if unit.id in base:
             return get_dimensions(base[unit.id])
-        from spikec.units import all_units
-        if unit.id in all_units():
-            better = get_unit(get_dimensions(all_units()[unit.id]))
+        if unit.id in default_units():
+            better = get_unit(get_dimensions(default_units()[unit.id]))
             raise EquationError(f"the unit of '{varname}' refers to '{unit.id}', which is not a "
                                 "base unit", source.location(unit.span),
                                 f"use '{better.name}' instead: values stay in SI units")
@@ -320,6 +322,10 @@ def _evaluate_unit(unit: Expr, varname: str, source: Source,
     left = _evaluate_unit(unit.left, varname, source, one_allowed=unit.op == "/")
     if unit.op == "**":
         assert isinstance(unit.right, Number)
+        if not math.isfinite(unit.right.value):
+            raise EquationError(f"the unit of '{varname}' has the exponent "
+                                f"{source.text[slice(*unit.right.span)]}, which is too large",
+                                source.location(unit.right.span), "use an exponent such as 2 or 0.5")
         return left ** unit.right.value
     right = _evaluate_unit(unit.right, varname, source, one_allowed=False)
     return left * right if unit.op == "*" else left / right

@@ -11,17 +11,20 @@ External values keep their units: `tau = 10*ms` in the caller makes `tau` a time
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import numbers
 import sys
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
 
 from spikec.frontend.functions import DEFAULT_FUNCTIONS, FunctionSignature
-from spikec.units import DIMENSIONLESS, Dimension, all_units, get_dimensions, second
+from spikec.units import (DIMENSIONLESS, Dimension, all_units, base_units_namespace,
+                          get_dimensions, second)
 
 FLOAT, INTEGER, BOOLEAN = "float", "integer", "boolean"
 
@@ -34,6 +37,19 @@ NOISE = TIME ** -0.5  # xi has dimension second**-0.5: xi*sqrt(dt) is dimensionl
 # Names every group defines or uses itself (the index `i`, the size `N`, the refractoriness flag),
 # so no equation may define them; Brian refuses the same ones.
 SPECIAL_NAMES = ("t", "dt", "t_in_timesteps", "i", "N", "not_refractory")
+
+
+@functools.cache
+def default_units() -> Mapping[str, Any]:
+    """Every unit name model code may use, read-only. Built once: `all_units()` copies the whole
+    table on each call, and name lookups happen for every name of every equation."""
+    return MappingProxyType(all_units())
+
+
+@functools.cache
+def base_units() -> Mapping[str, Any]:
+    """The unit names allowed after an equation's colon (`volt`, not `mV`), read-only, built once."""
+    return MappingProxyType(base_units_namespace())
 
 
 def is_noise_name(name: str) -> bool:
@@ -82,7 +98,7 @@ class Namespace:
             return NameInfo(name, NOISE, FLOAT, "noise")
         if name in DEFAULT_CONSTANTS:
             return NameInfo(name, DIMENSIONLESS, FLOAT, "constant", DEFAULT_CONSTANTS[name])
-        units = all_units()
+        units = default_units()
         if name in units:
             unit = units[name]
             return NameInfo(name, get_dimensions(unit), FLOAT, "unit", float(np.asarray(unit)))
@@ -128,7 +144,7 @@ def reserved_name_problem(name: str) -> str | None:
         return f"variable '{name}' starts with an underscore, which is reserved for internal names"
     if name in SPECIAL_NAMES or is_noise_name(name):
         return f"'{name}' has a special meaning in equations and cannot be used as a variable name"
-    if name in all_units():
+    if name in default_units():
         return f"'{name}' is the name of a unit and cannot be used as a variable name"
     if name in DEFAULT_FUNCTIONS:
         return f"'{name}' is the name of a function and cannot be used as a variable name"

@@ -192,6 +192,18 @@ def walk(expr: Expr) -> Iterator[Expr]:
         stack.extend(reversed(children(node)))
 
 
+def nesting_depth(expr: Expr) -> int:
+    """How many levels the deepest path of `expr` has (a name: 1, `-x`: 2). Computed without
+    recursion, so that it can vet trees too deep for the recursive functions."""
+    deepest = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(node))
+    return deepest
+
+
 def identifiers(expr: Expr) -> set[str]:
     """The names `expr` uses: variables, constants, units and called functions (as Brian's
     `Expression.identifiers`)."""

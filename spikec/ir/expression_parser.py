@@ -1,8 +1,9 @@
 """Parsing model code (expressions and statement blocks) with the Lark grammar `expression.lark`.
 
-One LALR parser per grammar is built on first use and kept (building takes ~50 ms; parsing a line
-takes ~0.1 ms). Lark's errors never reach the user: they become `ModelSyntaxError`s that show the
-line and column with a caret and say what was expected in words.
+One LALR parser per grammar is built on first use and kept (building takes ~50 ms; parsing an
+equation line of ~65 characters takes ~0.6 ms, see benchmarks/frontend_parse.py). Lark's errors
+never reach the user: they become `ModelSyntaxError`s that show the line and column with a caret
+and say what was expected in words.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import lark
 from lark import Lark, Token, Transformer, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from spikec.errors import ModelSyntaxError, SourceLocation
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
-                                  UnaryOp)
+                                  UnaryOp, nesting_depth)
 
 GRAMMAR_PATH = Path(__file__).with_name("expression.lark")
 
@@ -35,11 +37,12 @@ def expression_grammar_text() -> str:
     return GRAMMAR_PATH.read_text()
 
 
-class ExpressionBuilder(Transformer):
-    """Turns parse-tree callbacks into `spikec.ir.expression` trees with source spans.
+class ExpressionBuilder(Transformer_NonRecursive):
+    """Turns the parse tree into `spikec.ir.expression` trees with source spans.
 
-    Used inline by the LALR parser (no intermediate parse tree). `offset` shifts spans when a
-    fragment of a larger text is parsed on its own (one statement of a block)."""
+    Non-recursive, so that a long sum (`a1 + a2 + ... + a1000`, a left-deep tree) does not
+    exhaust Python's stack. `offset` shifts spans when a fragment of a larger text is parsed on
+    its own (one statement of a block)."""
 
     def __init__(self, offset: int = 0):
         super().__init__()
@@ -178,6 +181,25 @@ def _mistake_hint(found: str) -> str | None:
     return None
 
 
+# The deepest expression tree accepted. The checker, printer and sympy bridge walk trees
+# recursively; this bound keeps them well inside Python's stack (a left-deep sum of 300 terms is
+# 300 levels deep, far more than hand-written models need).
+MAX_NESTING_DEPTH = 300
+
+
+def require_shallow(expr: Expr, text: str, owner: str | None) -> Expr:
+    """`expr` itself, or a ModelSyntaxError if it nests deeper than `MAX_NESTING_DEPTH`.
+    `text` is the text `expr`'s spans point into."""
+    depth = nesting_depth(expr)
+    if depth > MAX_NESTING_DEPTH:
+        start, end = expr.span or (0, len(text))
+        raise ModelSyntaxError(f"the expression nests {depth} levels deep; at most "
+                               f"{MAX_NESTING_DEPTH} are supported",
+                               SourceLocation.from_offset(text, start, owner, end - start),
+                               "split it into subexpressions")
+    return expr
+
+
 def parse_expression(text: str, owner: str | None = None) -> Expr:
     """Parse one expression (`-v/tau`, `v > vt and not_refractory`).
 
@@ -186,7 +208,8 @@ def parse_expression(text: str, owner: str | None = None) -> Expr:
     if not text.strip():
         raise ModelSyntaxError("empty expression", SourceLocation.from_offset(text, 0, owner),
                                "write an expression, e.g. 'v > 10*mV'")
-    return parse_with(_parser("expression"), text, ExpressionBuilder(), owner, "the expression")
+    expr = parse_with(_parser("expression"), text, ExpressionBuilder(), owner, "the expression")
+    return require_shallow(expr, text, owner)
 
 
 def split_statements(code: str) -> list[tuple[int, str]]:
@@ -217,6 +240,9 @@ def split_statements(code: str) -> list[tuple[int, str]]:
 def parse_statements(code: str, owner: str | None = None) -> list[Statement]:
     """Parse a code block (`v = vr; w += b` or one statement per line) into statements."""
     parser = _parser("statement")
-    return [parse_with(parser, piece, ExpressionBuilder(offset), owner, "the statement",
-                       full_text=code, offset=offset)
-            for offset, piece in split_statements(code)]
+    statements = [parse_with(parser, piece, ExpressionBuilder(offset), owner, "the statement",
+                             full_text=code, offset=offset)
+                  for offset, piece in split_statements(code)]
+    for statement in statements:
+        require_shallow(statement.expr, code, owner)
+    return statements
