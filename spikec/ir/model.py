@@ -419,3 +419,5 @@ def _statement_trees(statements: Any) -> list[Expr]:
 __all__ = ["ClockOp", "GroupOp", "SynapsesOp", "VariableOp", "ConstantOp", "EquationOp",
            "EventOp", "RegularOp", "PathwayOp", "ConnectOp", "MonitorOp", "parse_dimension",
            "format_dimension"]
+
+from spikec.ir import model_state_update  # noqa: E402,F401  registers model.state_update

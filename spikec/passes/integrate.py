@@ -1,0 +1,179 @@
+"""The `integrate` pass: each object's differential equations become one `model.state_update`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from spikec.errors import EquationError
+from spikec.ir.core import Module
+from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
+                                  UnaryOp, substitute_names)
+from spikec.ir.expression_sympy import symbol
+from spikec.ir.model import EquationOp, EventOp, ObjectOp
+from spikec.ir.model_state_update import StateUpdateOp
+from spikec.passes.inline_subexpressions import substituted_subexpressions
+from spikec.passes.pass_base import ModulePass, PassContext, option
+from spikec.passes.state_updaters import METHODS, DifferentialSystem, UnsupportedEquations
+from spikec.passes.state_updaters.exact import exact
+from spikec.passes.state_updaters.system import DT, T
+
+EVENT_DRIVEN = "event-driven"
+
+
+@dataclass(frozen=True)
+class Integrate(ModulePass):
+    """Replace each object's differential equations by one `model.state_update` op holding the
+    statements of one integration step (see docs/state-updaters.md).
+
+    The method is the first of the object's `methods` attribute that can integrate its equations
+    (Brian's default list is exact, euler, heun); a method that cannot (exact on non-linear or
+    stochastic equations, euler with multiplicative noise...) is skipped, and when none can, the
+    error names the object, its equations and each method's reason. The `method` option replaces
+    every object's list by one method. Subexpressions are substituted first (a
+    "constant over dt" one counts as a parameter); the derivative of an `(unless refractory)`
+    variable is multiplied by `int(not_refractory)` and its final write only takes effect where
+    `not_refractory` is true (op attribute `unless_refractory`, Brian's conditional write); with
+    a refractory period, the step first updates `not_refractory` as Brian's state updater does.
+    `(event-driven)` equations are left in place for the synapse lowering (see
+    `event_driven_update`).
+    """
+
+    name: ClassVar[str] = "integrate"
+    summary: ClassVar[str] = "replace differential equations by state update code (exact, euler...)"
+    statistics: ClassVar[dict[str, str]] = {
+        "integrated": "objects whose differential equations became a model.state_update",
+        "equations": "differential equations replaced",
+        "fallbacks": "objects integrated by a later method than the first of their list",
+    }
+    method: str = option("", "use this method for every object instead of its `methods` list")
+
+    def apply(self, ctx: PassContext, module: Module) -> None:
+        for owner in module.ops:
+            if isinstance(owner, ObjectOp):
+                self._object(ctx, owner)
+
+    def _object(self, ctx: PassContext, owner: ObjectOp) -> None:
+        equations = clock_driven_equations(owner)
+        if not equations:
+            return
+        system = differential_system(owner, equations)
+        methods = (self.method,) if self.method else tuple(owner.attributes["methods"])
+        integration = choose_and_integrate(system, methods)
+        code = refractory_code(owner) + integration.code()
+        attributes = {"method": integration.method, "code": code}
+        conditional = [n for n in system.names if n in _unless_refractory(owner)]
+        if conditional:
+            attributes["unless_refractory"] = tuple(conditional)
+        owner.body.insert_before(equations[0], StateUpdateOp.create(attributes=attributes))
+        for equation in equations:
+            owner.body.erase(equation)
+        ctx.count("integrated")
+        ctx.count("equations", len(equations))
+        if METHODS[integration.method] is not METHODS[methods[0]]:
+            ctx.count("fallbacks")
+
+
+def clock_driven_equations(owner: ObjectOp) -> list[EquationOp]:
+    """The object's differential equations that are integrated every step."""
+    variables = owner.variables()
+    return [op for op in owner.members(EquationOp) if op.attributes["kind"] == "differential"
+            and EVENT_DRIVEN not in variables[op.sym_name].attributes.get("flags", ())]
+
+
+def differential_system(owner: ObjectOp, equations: list[EquationOp]) -> DifferentialSystem:
+    definitions = substituted_subexpressions(owner)
+    trees = {op.sym_name: substitute_names(op.attributes["expr"], definitions) for op in equations}
+    return DifferentialSystem.from_trees(f"@{owner.sym_name}", trees, _unless_refractory(owner))
+
+
+def choose_and_integrate(system: DifferentialSystem, methods: tuple[str, ...]):
+    """The first method of `methods` that applies (Brian's rule); EquationError if none does."""
+    reasons = []
+    for method in methods:
+        function = METHODS.get(method)
+        if function is None:
+            raise EquationError(f"{system.owner}: unknown integration method '{method}'",
+                                hint=f"use one of {', '.join(sorted(METHODS))}")
+        try:
+            integration = function(system)
+        except UnsupportedEquations as reason:
+            reasons.append(f"{method}: {reason}")
+            continue
+        integration.method = "exact" if method == "linear" else method
+        return integration
+    equations = "; ".join(system.texts[n] for n in system.names)
+    if len(methods) == 1:
+        message = f"{system.owner}: method '{methods[0]}' cannot integrate '{equations}': {reasons[0].split(': ', 1)[1]}"
+    else:
+        message = (f"{system.owner}: no integration method in [{', '.join(methods)}] can "
+                   f"integrate '{equations}' ({'; '.join(reasons)})")
+    raise EquationError(message, hint="choose a method that fits these equations with method=... "
+                        "(euler or rk4 for non-linear deterministic equations, heun or milstein "
+                        "for multiplicative noise); see docs/state-updaters.md")
+
+
+def refractory_code(owner: ObjectOp) -> tuple[Statement, ...]:
+    """Brian's update of `not_refractory` at the start of the state update, when the object
+    has a refractory period: a time (`timestep(t - lastspike, dt) >= timestep(ref, dt)`) or a
+    condition (`not_refractory = not_refractory or not (cond)`)."""
+    if "not_refractory" not in owner.variables() or "lastspike" not in owner.variables():
+        return ()
+    spike = next((op for op in owner.members(EventOp) if op.sym_name == "spike"), None)
+    refractory = spike.attributes.get("refractory") if spike is not None else None
+    if refractory is None:
+        return ()
+    if not isinstance(refractory, (int, float)) and _is_condition(refractory, owner):
+        value: Expr = BoolOp("or", Name("not_refractory"), UnaryOp("not", refractory))
+    else:
+        period = Number(float(refractory)) if isinstance(refractory, (int, float)) else refractory
+        value = Compare(">=", Call("timestep", (BinaryOp("-", Name("t"), Name("lastspike")),
+                                                Name("dt"))),
+                        Call("timestep", (period, Name("dt"))))
+    return (Statement("not_refractory", "=", value),)
+
+
+def _is_condition(expr: Expr, owner: ObjectOp) -> bool:
+    if isinstance(expr, (Compare, BoolOp)) or (isinstance(expr, UnaryOp) and expr.op == "not"):
+        return True
+    if isinstance(expr, Number):
+        return isinstance(expr.value, bool)
+    if isinstance(expr, Name):
+        variable = owner.variables().get(expr.id)
+        return variable is not None and str(variable.attributes["type"]) == "bool"
+    return False
+
+
+def _unless_refractory(owner: ObjectOp) -> frozenset[str]:
+    """Variables flagged `(unless refractory)`, when the object has refractoriness at all."""
+    variables = owner.variables()
+    if "not_refractory" not in variables:
+        return frozenset()
+    return frozenset(n for n, v in variables.items()
+                     if "unless refractory" in v.attributes.get("flags", ()))
+
+
+def event_driven_update(owner: ObjectOp) -> tuple[Statement, ...]:
+    """Statements advancing the object's `(event-driven)` equations exactly over the time since
+    their last update, `t - lastupdate` (Brian: the `exact` solution with dt replaced); the
+    caller adds `lastupdate = t` after the pathway's code. Raises EquationError when they are
+    not linear (Brian: use `(clock-driven)` instead)."""
+    variables = owner.variables()
+    equations = [op for op in owner.members(EquationOp) if op.attributes["kind"] == "differential"
+                 and EVENT_DRIVEN in variables[op.sym_name].attributes.get("flags", ())]
+    if not equations:
+        return ()
+    system = differential_system(owner, equations)
+    try:
+        integration = exact(system)
+    except UnsupportedEquations as reason:
+        raise EquationError(f"@{owner.sym_name}: cannot solve the equations "
+                            f"{'; '.join(system.texts.values())} as event-driven ({reason})",
+                            hint="mark them (clock-driven) instead") from None
+    elapsed = T - symbol("lastupdate")
+    integration.statements = [(target, value.xreplace({DT: elapsed}) if hasattr(value, "xreplace")
+                               else value) for target, value in integration.statements]
+    return integration.code()
+
+
+__all__ = ["Integrate", "event_driven_update", "clock_driven_equations", "choose_and_integrate"]
