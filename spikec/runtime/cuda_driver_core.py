@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -56,8 +57,9 @@ class CudaError(SpikecError):
         super().__init__(message, hint=hint)
 
 
+@functools.cache
 def _driver():
-    """The `cuda.bindings.driver` module, imported on first use."""
+    """The `cuda.bindings.driver` module, imported on first use (cached: launches call this)."""
     from cuda.bindings import driver
     return driver
 
@@ -245,7 +247,12 @@ class Stream:
 
 def stream_handle(stream: Stream | None):
     """The driver handle of `stream`; None means the legacy default stream (handle 0)."""
-    return _driver().CUstream(0) if stream is None else stream.handle
+    return _legacy_stream() if stream is None else stream.handle
+
+
+@functools.cache
+def _legacy_stream():
+    return _driver().CUstream(0)
 
 
 class Event:
@@ -362,40 +369,60 @@ def param_bytes(value: Any) -> bytes:
                     "pass a DeviceBuffer, a numpy scalar (np.int32(n), np.float64(x)) or a ctypes value")
 
 
+# struct formats of the numpy scalar types, so that packing skips the general path.
+_SCALAR_FORMATS = {np.float32: "<f", np.float64: "<d", np.int8: "<b", np.uint8: "<B",
+                   np.int16: "<h", np.uint16: "<H", np.int32: "<i", np.uint32: "<I",
+                   np.int64: "<q", np.uint64: "<Q"}
+_ARRAY_TYPES: dict[int, type] = {}          # cache: ctypes array type of 2N uint64 words, by N
+
+
 class KernelParams:
     """Kernel parameters packed once into the form cuLaunchKernel's `kernelParams` takes: an array
     of N pointers, each to one parameter's bytes (the driver reads sizes from the kernel image).
 
-    Each parameter gets an 8-byte-aligned 8-byte slot (PTX scalars and pointers are at most 8
-    bytes). Packing once and launching many times keeps per-launch host work to one driver call;
-    `set(i, value)` rewrites one slot (a step counter, say) in place."""
+    One ctypes array of 2N 8-byte words holds the N pointers, then N slots (PTX scalars and
+    pointers are at most 8 bytes). Packing once and launching many times keeps per-launch host
+    work to one driver call; `set(i, value)` rewrites one slot (a step counter, say) in place.
+    Packing is a few struct writes because a plain `launch` pays for it on every call."""
+
+    __slots__ = ("count", "_words", "address")
 
     def __init__(self, args: Sequence[Any]):
-        self._slots = np.zeros(max(1, len(args)), dtype=np.uint64)
-        base = self._slots.ctypes.data
-        self._pointers = np.array([base + 8 * i for i in range(len(args))] or [0], dtype=np.uint64)
-        self.count = len(args)
+        count = self.count = len(args)
+        array_type = _ARRAY_TYPES.get(count)
+        if array_type is None:
+            array_type = _ARRAY_TYPES[count] = ctypes.c_uint64 * (2 * count)
+        self._words = array_type()
+        # The address of the pointer array (0 for a kernel without parameters).
+        self.address = ctypes.addressof(self._words) if count else 0
+        slots = self.address + 8 * count
+        struct.pack_into(f"<{count}Q", self._words, 0, *range(slots, slots + 8 * count, 8))
         for index, value in enumerate(args):
             self.set(index, value)
 
     def set(self, index: int, value: Any) -> None:
+        word = self.count + index
+        scalar_format = _SCALAR_FORMATS.get(type(value))
+        if scalar_format is not None:
+            self._words[word] = 0
+            struct.pack_into(scalar_format, self._words, 8 * word, value)
+            return
+        pointer = getattr(value, "device_pointer", None)
+        if pointer is not None:
+            self._words[word] = pointer
+            return
         raw = param_bytes(value)
         if len(raw) > 8:
             raise TypeError(f"kernel parameter {index} is {len(raw)} bytes; at most 8 are supported")
-        slot = self._slots[index:index + 1].view(np.uint8)
-        slot[:] = 0
-        slot[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        self._words[word] = int.from_bytes(raw.ljust(8, b"\0"), "little")
 
     def slot_bytes(self, index: int) -> bytes:
-        return self._slots[index:index + 1].tobytes()
-
-    @property
-    def address(self) -> int:
-        """The address of the pointer array (0 for a kernel without parameters)."""
-        return int(self._pointers.ctypes.data) if self.count else 0
+        return self._words[self.count + index].to_bytes(8, "little")
 
 
 def _dim3(value: int | Sequence[int]) -> tuple[int, int, int]:
+    if type(value) is int and value >= 1:                  # the common case, quickly
+        return value, 1, 1
     dims = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
     if not 1 <= len(dims) <= 3 or any(int(d) < 1 for d in dims):
         raise ValueError(f"grid and block sizes are 1 to 3 positive integers, got {value!r}")
@@ -407,14 +434,16 @@ def launch(function: Function, grid: int | Sequence[int], block: int | Sequence[
            shared_mem: int = 0) -> None:
     """Launch `function` on `grid` blocks of `block` threads with `args` (see `param_bytes`).
 
-    `args` may be a prepacked `KernelParams` (cheapest for repeated launches). The launch is
-    asynchronous: errors inside the kernel show up at the next synchronizing call."""
+    `args` may be a prepacked `KernelParams` (cheaper for repeated launches; `PreparedLaunch` is
+    cheaper still). The launch is asynchronous: errors inside the kernel show up at the next
+    synchronizing call."""
     params = args if isinstance(args, KernelParams) else KernelParams(args)
     gx, gy, gz = _dim3(grid)
     bx, by, bz = _dim3(block)
-    result = _driver().cuLaunchKernel(function.handle, gx, gy, gz, bx, by, bz, shared_mem,
-                                      stream_handle(stream), params.address, 0)
-    check(result, f"cuLaunchKernel('{function.name}', grid={grid}, block={block})")
+    status, = _driver().cuLaunchKernel(function.handle, gx, gy, gz, bx, by, bz, shared_mem,
+                                       stream_handle(stream), params.address, 0)
+    if int(status):
+        check((status,), f"cuLaunchKernel('{function.name}', grid={grid}, block={block})")
 
 
 class PreparedLaunch:
