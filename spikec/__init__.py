@@ -4,12 +4,25 @@
 every unit, and the model-language objects. Importing runs no compiler and touches no device.
 """
 
+import numpy as np  # noqa: F401  (Brian's star-import provides np too)
 from numpy import *  # noqa: F401,F403  (Brian scripts expect numpy's names; units override below)
 
 from spikec.errors import (DimensionMismatchError, EquationError, FlagError, ModelSyntaxError,
                            SpikecError, UnknownIdentifierError)
+from spikec.frontend.clocks import Clock, defaultclock
 from spikec.frontend.equations import Equations
+from spikec.frontend.groups import NeuronGroup
+from spikec.frontend.monitors import (EventMonitor, PopulationRateMonitor, SpikeMonitor,
+                                      StateMonitor)
+from spikec.frontend.synapses import Synapses
+from spikec.runtime.devices import get_device, seed, set_device
+from spikec.runtime.network import Network, restore, run, store
 from spikec.units import *  # noqa: F401,F403
 from spikec.units import Dimension, Quantity, get_dimensions, get_unit, have_same_dimensions
+
+from spikec.frontend.variables import code_runner as _code_runner
+from spikec.runtime.host_code import HostCodeRunner as _HostCodeRunner
+
+_code_runner.runner = _HostCodeRunner()  # string code on variables (G.v = '...') runs here
 
 __version__ = "0.1.0"

@@ -18,7 +18,8 @@ from spikec.frontend.clocks import Clock, clock_for
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION, Equations
 from spikec.frontend.naming import default_names
 from spikec.frontend.variables import (LASTSPIKE, NOT_REFRACTORY, HostValues, VariableSpec,
-                                       index_variable, size_constant, variables_from_equations)
+                                       VariableView, index_variable, size_constant,
+                                       variables_from_equations)
 from spikec.ir.expression import Expr, Statement
 from spikec.ir.expression_parser import parse_expression, parse_statements
 from spikec.units import DIMENSIONLESS, Quantity, get_dimensions, second
@@ -136,13 +137,13 @@ class Group:
     def __getattr__(self, name: str) -> Any:
         variables = self.__dict__.get("variables")
         if variables is not None and name in variables:
-            return self.values.get(name)
+            return VariableView(self, name)
         raise AttributeError(f"{self.owner} has no attribute or variable '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
         variables = self.__dict__.get("variables")
         if variables is not None and name in variables:
-            self.values.set(name, value)
+            VariableView(self, name).set_item(slice(None), value, level=1)
         else:
             object.__setattr__(self, name, value)
 

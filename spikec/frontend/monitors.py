@@ -10,7 +10,9 @@ from spikec.errors import EquationError
 from spikec.frontend.clocks import Clock, clock_for
 from spikec.frontend.groups import Group, check_when
 from spikec.frontend.naming import default_names
-from spikec.units import Quantity
+from spikec.units import Quantity, get_dimensions, second
+
+_TIME = get_dimensions(second)
 
 
 def _variable_names(source: Group, variables: Any, owner: str) -> tuple[str, ...]:
@@ -39,7 +41,46 @@ def _record_indices(source: Group, record: Any, owner: str) -> bool | np.ndarray
     return indices.astype(np.int64)
 
 
-class EventMonitor:
+class RecordedData:
+    """What a monitor shows once it has run: the runtime attaches `recorded` (an object with
+    `field(name) -> numpy array`); before a run the attributes raise a clear error."""
+
+    recorded = None
+
+    def _field(self, name: str):
+        if self.recorded is None:
+            raise EquationError(f"{type(self).__name__} '{self.name}' has not recorded anything "
+                                "yet", hint="run the network first")
+        return self.recorded.field(name)
+
+    def _with_unit_of(self, values, variable: str):
+        spec = self.source.variables[variable]
+        if spec.kind != "float" or spec.dim.is_dimensionless:
+            return values
+        return Quantity(values, spec.dim)
+
+    @property
+    def t(self) -> Quantity:
+        return Quantity(self._field("t"), _TIME)
+
+    @property
+    def t_(self):
+        return self._field("t")
+
+    def __getattr__(self, name: str):
+        variables = self.__dict__.get("variables", ())
+        if name in variables:
+            return self._with_unit_of(self._recorded_variable(name), name)
+        if name.endswith("_") and name[:-1] in variables:
+            return self._recorded_variable(name[:-1])
+        raise AttributeError(f"{type(self).__name__} '{self.__dict__.get('name')}' has no "
+                             f"attribute '{name}'")
+
+    def _recorded_variable(self, name: str):
+        return self._field(name)
+
+
+class EventMonitor(RecordedData):
     """Records when `event` happens in `source` (and, optionally, variables at that moment)."""
 
     _basename = "eventmonitor"
@@ -59,6 +100,31 @@ class EventMonitor:
         self.when = check_when(owner, when or "thresholds")
         self.order = 1 if order is None else order
 
+    @property
+    def i(self) -> np.ndarray:
+        return self._field("i")
+
+    @property
+    def num_events(self) -> int:
+        return len(self.i)
+
+    @property
+    def count(self) -> np.ndarray:
+        """Events per element of the source."""
+        return np.bincount(self.i, minlength=len(self.source))
+
+    @property
+    def it(self) -> tuple:
+        return self.i, self.t
+
+    def event_trains(self) -> dict[int, Quantity]:
+        """Each element's event times, in order."""
+        indices, times = self.i, self._field("t")
+        order = np.argsort(indices, kind="stable")
+        split = np.searchsorted(indices[order], np.arange(len(self.source) + 1))
+        return {k: Quantity(times[order[split[k]:split[k + 1]]], _TIME)
+                for k in range(len(self.source))}
+
 
 class SpikeMonitor(EventMonitor):
     """Records spikes: neuron indices `i` and times `t` (Brian's `SpikeMonitor`)."""
@@ -69,9 +135,18 @@ class SpikeMonitor(EventMonitor):
                  when: str | None = None, order: int | None = None, name: str | None = None):
         super().__init__(source, "spike", variables, record, when, order, name)
 
+    @property
+    def num_spikes(self) -> int:
+        return self.num_events
 
-class StateMonitor:
-    """Records variables of chosen elements at every step of its clock."""
+    def spike_trains(self) -> dict[int, Quantity]:
+        return self.event_trains()
+
+
+class StateMonitor(RecordedData):
+    """Records variables of chosen elements at every step of its clock; `M.v` has one row per
+    recorded element (`M.v[k]` is the trace of the k-th recorded element), `M[i].v` is the trace
+    of element i."""
 
     def __init__(self, source: Group, variables: str | Sequence[str] | bool, record: Any,
                  dt: Quantity | None = None, clock: Clock | None = None, when: str = "start",
@@ -86,8 +161,28 @@ class StateMonitor:
         self.when = check_when(owner, when)
         self.order = order
 
+    def _recorded_variable(self, name: str):
+        return self._field(name).T  # stored one row per tick; Brian shows one row per element
 
-class PopulationRateMonitor:
+    def __getitem__(self, element: int) -> "_RecordedElement":
+        indices = np.arange(len(self.source)) if self.record is True else self.record
+        matches = np.flatnonzero(np.asarray(indices) == element)
+        if not len(matches):
+            raise IndexError(f"StateMonitor '{self.name}' does not record element {element}")
+        return _RecordedElement(self, int(matches[0]))
+
+
+class _RecordedElement:
+    """`M[i]`: the traces of one recorded element (`M[i].v`)."""
+
+    def __init__(self, monitor: StateMonitor, row: int):
+        self.monitor, self.row = monitor, row
+
+    def __getattr__(self, name: str):
+        return getattr(self.monitor, name)[self.row]
+
+
+class PopulationRateMonitor(RecordedData):
     """Records the fraction of `source` that spikes per step, as a rate."""
 
     def __init__(self, source: Group, name: str | None = None):
@@ -96,3 +191,27 @@ class PopulationRateMonitor:
             raise EquationError(f"PopulationRateMonitor '{self.name}': {source.owner} has no "
                                 "threshold", hint="give the group a threshold=")
         self.source = source
+        self.variables = ()
+
+    @property
+    def rate(self) -> Quantity:
+        return Quantity(self._field("rate"), _TIME ** -1)
+
+    def smooth_rate(self, window: str = "gaussian", width: Quantity | None = None) -> Quantity:
+        """The rate smoothed with a Gaussian (width = its standard deviation) or flat window,
+        as Brian's `smooth_rate`."""
+        if width is None:
+            raise EquationError(f"PopulationRateMonitor '{self.name}': smooth_rate needs width=",
+                                hint="e.g. smooth_rate(width=1*ms)")
+        dt = self.source.clock.dt_seconds
+        width_steps = float(np.asarray(width)) / dt
+        if window == "gaussian":
+            half = int(round(2 * width_steps))
+            x = np.arange(-half, half + 1)
+            kernel = np.exp(-x**2 / (2 * width_steps**2))
+        elif window == "flat":
+            kernel = np.ones(int(round(width_steps)) // 2 * 2 + 1)
+        else:
+            raise EquationError(f"unknown window {window!r}", hint="use 'gaussian' or 'flat'")
+        smoothed = np.convolve(self._field("rate"), kernel / kernel.sum(), mode="same")
+        return Quantity(smoothed, _TIME ** -1)

@@ -1,0 +1,186 @@
+"""Running a piece of model code on a group's current values, on the host.
+
+`G.v = 'El + rand()*5*mV'`, `G.v['i > 5'] = ...`, `G.v['i > 5']` and reading a subexpression all
+come here. The code is checked as any model code (names, dimensions), lowered with the same
+`BodyEmitter` as network kernels into a one-kernel module, and run by the reference interpreter on
+copies of the group's arrays; changed arrays are written back through the group's storage. So the
+random numbers an initialiser draws do not depend on the device: each evaluation draws from its
+own Philox stream (counted from `seed()`), and the same script gives the same values everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spikec.frontend.dimension_check import Source, check_condition, check_statement, infer
+from spikec.frontend.groups import Group
+from spikec.frontend.namespace import BOOLEAN, INTEGER, Namespace
+from spikec.ir.core import Module
+from spikec.ir.expression import Expr, Statement, identifiers
+from spikec.ir.expression_parser import parse_expression, parse_statements
+from spikec.ir.index_spaces import Elements
+from spikec.ir.interpreter import Interpreter
+from spikec.ir.kernel import KernelOp
+from spikec.ir.kernel_decls import ArrayOp
+from spikec.ir.kernel_ops import StoreOp
+from spikec.ir.types import Type
+from spikec.passes.lowering.code_to_ssa import ArrayAccess, BodyEmitter, Names
+from spikec.passes.lowering.neuron_kernels import STORED_ROLES
+from spikec.runtime.devices import device_settings
+
+INITIALISER_STREAM_BASE = 1 << 31
+
+
+class InitialiserStreams:
+    """Counts host evaluations so each draws from a fresh random stream; `seed()` restarts it."""
+
+    def __init__(self):
+        self.count = 0
+        self.seed: int | None = None
+
+    def take(self) -> tuple[int, int]:
+        """(seed, stream) for the next evaluation."""
+        if self.seed != device_settings.seed:
+            self.seed, self.count = device_settings.seed, 0
+        self.count += 1
+        seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
+        return seed, INITIALISER_STREAM_BASE + self.count
+
+
+def _fresh_seed() -> int:
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+initialiser_streams = InitialiserStreams()
+
+
+def _element_type(kind: str, float_type: Type) -> Type:
+    return {BOOLEAN: Type.BOOL, INTEGER: Type.I32}.get(kind, float_type)
+
+
+class HostCode:
+    """One group's names and arrays, ready to run code on them."""
+
+    def __init__(self, group: Group, namespace: dict[str, Any], owner: str):
+        self.group = group
+        self.owner = owner
+        self.float_type = Type.F32 if group.dtype == np.float32 else Type.F64
+        self.namespace = Namespace({n: (s.dim, s.kind) for n, s in group.variables.items()},
+                                   group.namespace, namespace)
+
+    def _names(self, trees: list[Expr]) -> Names:
+        names = Names()
+        for name, spec in self.group.variables.items():
+            if spec.role in STORED_ROLES:
+                names.arrays[name] = ArrayAccess(f"{self.group.name}.{name}",
+                                                 _element_type(spec.kind, self.float_type),
+                                                 spec.shared)
+        for eq_name, eq in self.group.equations.items():
+            if eq.type == "subexpression" and eq.expr is not None:
+                names.subexpressions[eq_name] = eq.expr.tree
+        pending = list(trees) + [t for t in names.subexpressions.values()]
+        for tree in pending:
+            for name in identifiers(tree):
+                info = self.namespace.resolve(name)
+                if info is not None and info.origin not in ("variable", "special", "noise") \
+                        and info.value is not None:
+                    kind = Type.I64 if isinstance(info.value, int) and info.kind == INTEGER \
+                        else (Type.BOOL if info.kind == BOOLEAN else Type.F64)
+                    names.constants[name] = (info.value, kind)
+        names.constants["N"] = (self.group.size, Type.I64)
+        names.constants["dt"] = (self.group.clock.dt_seconds, Type.F64)
+        return names
+
+    def _run(self, kernel: KernelOp, emitter: BodyEmitter, extra: dict[str, ArrayOp],
+             time: float) -> dict[str, np.ndarray]:
+        arrays = {f"{self.group.name}.{n}": np.ascontiguousarray(a)
+                  for n, a in self.group.values.all_arrays().items()}
+        declarations = [ArrayOp(name, _type_of(array), len(array)) for name, array in
+                        arrays.items()] + list(extra.values())
+        for op in extra.values():
+            arrays[op.array_name] = np.zeros(op.length, op.element_type.numpy_dtype)
+        module = Module(declarations + [kernel])
+        seed, stream = initialiser_streams.take()
+        emitter.stream = stream
+        _renumber_streams(kernel, stream)
+        Interpreter(module, arrays, seed).launch(kernel, emitter.launch_args, 0, time)
+        return arrays
+
+    def execute(self, code: str | list[Statement], condition: str | None = None,
+                time: float = 0.0) -> None:
+        """Run statements for every element (or those where `condition` holds)."""
+        text = code if isinstance(code, str) else "\n".join(str(s) for s in code)
+        statements = parse_statements(text, self.owner) if isinstance(code, str) else code
+        source = Source(text, self.owner)
+        read_only = {n for n, s in self.group.variables.items() if s.read_only}
+        for statement in statements:
+            check_statement(statement, self.namespace, source, read_only)
+        trees = [s.expr for s in statements]
+        mask_tree = None
+        if condition is not None:
+            mask_tree = parse_expression(condition, f"{self.owner}, condition")
+            check_condition(mask_tree, self.namespace, Source(condition, self.owner),
+                            "the index condition")
+            trees.append(mask_tree)
+        kernel = KernelOp("host_code", Elements(self.group.size))
+        emitter = BodyEmitter(kernel, self._names(trees), self.float_type, 0)
+        emitter.values["i"] = kernel.index
+        mask = emitter.convert(emitter.expression(mask_tree), Type.BOOL) if mask_tree else None
+        emitter.statements(statements, mask, honour_conditional_writes=False)
+        written = dict(emitter.written)
+        emitter.store_written()
+        arrays = self._run(kernel, emitter, {}, time)
+        for name in written:
+            self.group.values.write_array(name, arrays[f"{self.group.name}.{name}"])
+
+    def evaluate(self, expression: str | Expr, time: float = 0.0) -> tuple[np.ndarray, Any]:
+        """Values of an expression for every element, and what `infer` found (dim, kind)."""
+        text = expression if isinstance(expression, str) else str(expression)
+        tree = parse_expression(text, self.owner) if isinstance(expression, str) else expression
+        inferred = infer(tree, self.namespace, Source(text, self.owner))
+        kernel = KernelOp("host_code", Elements(self.group.size))
+        emitter = BodyEmitter(kernel, self._names([tree]), self.float_type, 0)
+        emitter.values["i"] = kernel.index
+        value = emitter.expression(tree)
+        result_type = Type.BOOL if inferred.kind == BOOLEAN else (
+            Type.I64 if inferred.kind == INTEGER else Type.F64)
+        value = emitter.convert(emitter.numeric(value) if result_type != Type.BOOL else value,
+                                result_type)
+        kernel.body.append(StoreOp("_result", kernel.index, value))
+        result = ArrayOp("_result", result_type, self.group.size)
+        arrays = self._run(kernel, emitter, {"_result": result}, time)
+        return arrays["_result"], inferred
+
+
+def _type_of(array: np.ndarray) -> Type:
+    for candidate in Type:
+        if candidate.numpy_dtype == array.dtype:
+            return candidate
+    raise TypeError(f"no IR type for {array.dtype}")
+
+
+def _renumber_streams(kernel: KernelOp, stream: int) -> None:
+    for op in kernel.body.ops:
+        if op.name in ("kernel.rand_uniform", "kernel.rand_normal"):
+            op.attributes["stream"] = stream
+
+
+class HostCodeRunner:
+    """The runtime's `CodeRunner` for the frontend's variable views."""
+
+    def execute(self, group: Group, code: str, condition: str | None,
+                namespace: dict[str, Any]) -> None:
+        HostCode(group, namespace, f"{group.owner}, assignment").execute(
+            code, condition, _current_time(group))
+
+    def evaluate(self, group: Group, expression: str, namespace: dict[str, Any]) -> np.ndarray:
+        values, _ = HostCode(group, namespace, f"{group.owner}, expression").evaluate(
+            expression, _current_time(group))
+        return values
+
+
+def _current_time(group: Group) -> float:
+    """The time of the group's clock (0 before any run)."""
+    return getattr(group.values, "time", lambda: 0.0)()

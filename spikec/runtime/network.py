@@ -1,0 +1,255 @@
+"""`Network` and the magic `run()`: building, running in chunks, draining monitors, store/restore.
+
+A network compiles its objects when first run (and again when its objects, a clock's dt, the
+device or the pipeline change), attaches storage to each group so `G.v` reaches the executable's
+arrays, and runs: as many ticks as every monitor's free buffer space allows, then it drains the
+monitors, until the duration is done. Nothing is copied from the device between drains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from spikec.errors import SpikecError
+from spikec.frontend.clocks import Clock
+from spikec.frontend.groups import Group, NeuronGroup
+from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
+from spikec.frontend.namespace import caller_namespace
+from spikec.frontend.synapses import Synapses
+from spikec.runtime.compile import CompiledModel, compile_model
+from spikec.runtime.devices import device_settings
+from spikec.runtime.executables import Executable, create_executable
+from spikec.runtime.host_code import _fresh_seed
+from spikec.runtime.monitor_data import MonitorDrain, make_drain
+from spikec.runtime.progress import TextReport
+from spikec.runtime.storage import ExecutableValues
+from spikec.units import Quantity, get_dimensions, second
+
+MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
+RUNNABLE = (NeuronGroup, Synapses) + MONITORS
+
+
+@dataclass
+class Build:
+    """A compiled network: what it was built from (to know when to rebuild) and its parts."""
+
+    signature: tuple
+    compiled: CompiledModel
+    executable: Executable
+    drains: list[MonitorDrain]
+    clocks: list[Clock]
+
+
+class Network:
+    """A set of objects simulated together (Brian's `Network`)."""
+
+    def __init__(self, *objects: Any, name: str = "network"):
+        self.name = name
+        self.objects: list[Any] = []
+        self.build: Build | None = None
+        self.t_seconds = 0.0
+        self.snapshots: dict[str, dict] = {}
+        self.add(*objects)
+
+    @property
+    def t(self) -> Quantity:
+        return Quantity(self.t_seconds, get_dimensions(second))
+
+    def add(self, *objects: Any) -> None:
+        for obj in _flatten(objects):
+            if not isinstance(obj, RUNNABLE):
+                raise SpikecError(f"{self.name}: cannot add {obj!r}",
+                                  hint="add groups, synapses and monitors")
+            if all(obj is not known for known in self.objects):
+                self.objects.append(obj)
+
+    def remove(self, *objects: Any) -> None:
+        for obj in _flatten(objects):
+            self.objects = [known for known in self.objects if known is not obj]
+
+    def _all_objects(self) -> list[Any]:
+        """The objects plus what they need (a monitor's source, a synapse's groups)."""
+        found: list[Any] = []
+
+        def include(obj: Any) -> None:
+            if all(obj is not known for known in found):
+                for needed in (getattr(obj, "source", None), getattr(obj, "target", None)):
+                    if needed is not None:
+                        include(needed)
+                found.append(obj)
+
+        for obj in self.objects:
+            include(obj)
+        return found
+
+    # -- building ---------------------------------------------------------------------------
+    def _signature(self, objects: list[Any]) -> tuple:
+        clocks = {id(c): c for obj in objects for c in _clocks(obj)}
+        return (tuple(id(obj) for obj in objects),
+                tuple((c.name, c.dt_seconds) for c in clocks.values()),
+                device_settings.device, device_settings.pipeline, device_settings.seed)
+
+    def _ensure_built(self, namespace: dict[str, Any]) -> Build:
+        objects = self._all_objects()
+        signature = self._signature(objects)
+        if self.build is not None and self.build.signature == signature:
+            return self.build
+        compiled = compile_model(objects, namespace, device_settings.pipeline)
+        arrays = self._initial_arrays(objects, compiled)
+        seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
+        executable = create_executable(compiled.kernel_ir, device_settings.device, arrays, seed)
+        clocks = list({id(c): c for obj in objects for c in _clocks(obj)}.values())
+        executable.clock_steps = {c.name: int(round(self.t_seconds / c.dt_seconds))
+                                  for c in clocks}
+        for obj in objects:
+            if isinstance(obj, Group):
+                obj.values = ExecutableValues(executable, obj)
+        drains = [make_drain(obj, executable) for obj in objects if isinstance(obj, MONITORS)]
+        self.build = Build(signature, compiled, executable, drains, clocks)
+        return self.build
+
+    def _initial_arrays(self, objects: list[Any], compiled: CompiledModel) -> dict[str, np.ndarray]:
+        from spikec.ir.interpreter import allocate_arrays
+        arrays = allocate_arrays(compiled.kernel_ir)
+        for obj in objects:
+            if isinstance(obj, Group):
+                for name, values in obj.values.all_arrays().items():
+                    if f"{obj.name}.{name}" in arrays:
+                        arrays[f"{obj.name}.{name}"][...] = values
+            elif isinstance(obj, StateMonitor):
+                indices = np.arange(len(obj.source)) if obj.record is True else obj.record
+                if obj.record is not False:
+                    arrays[f"{obj.name}._indices"][:len(indices)] = indices
+        return arrays
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, duration: Quantity, report: str | None = None,
+            report_period: Quantity = 10 * second, namespace: dict[str, Any] | None = None,
+            level: int = 0) -> None:
+        """Simulate for `duration`; names in model code resolve in `namespace` (default: the
+        caller's locals and globals, as Brian)."""
+        if get_dimensions(duration) != get_dimensions(second):
+            raise SpikecError(f"{self.name}.run: the duration must be a time, got {duration!r}")
+        if report not in (None, "text", "stdout", "stderr"):
+            raise SpikecError(f"{self.name}.run: report={report!r} is not supported",
+                              hint="use report='text' (or 'stdout'/'stderr')")
+        namespace = dict(namespace) if namespace is not None else caller_namespace(level)
+        build = self._ensure_built(namespace)
+        start = self.t_seconds
+        end = start + float(np.asarray(duration))
+        ticks = _ticks_until(build.clocks, build.executable.clock_steps, end)
+        reporter = TextReport(start, end - start, float(np.asarray(report_period)),
+                              stream=report) if report else None
+        done = 0
+        while done < ticks:
+            chunk = min([ticks - done] + [d.ticks_until_full() for d in build.drains])
+            if reporter is not None:
+                chunk = min(chunk, max(1, ticks // 100))
+            build.executable.run(chunk)
+            for drain in build.drains:
+                drain.drain(build.executable)
+            done += chunk
+            if reporter is not None:
+                reporter.update(done / ticks)
+        self.t_seconds = end
+        if reporter is not None:
+            reporter.finish()
+
+    # -- store / restore ----------------------------------------------------------------------
+    def store(self, name: str = "default") -> None:
+        """Remember the state (variables, time, recorded data) under `name`."""
+        if self.build is None:
+            self._ensure_built(caller_namespace(0))
+        executable = self.build.executable
+        arrays = {op.attributes["sym_name"].name: executable.read(op.attributes["sym_name"].name)
+                  for op in self.build.compiled.kernel_ir.ops if op.name == "kernel.array"}
+        recorded = {d.name: d.monitor.recorded.snapshot() for d in self.build.drains}
+        self.snapshots[name] = {"arrays": arrays, "t": self.t_seconds,
+                                "steps": dict(executable.clock_steps), "recorded": recorded}
+
+    def restore(self, name: str = "default") -> None:
+        """Go back to the state stored under `name`."""
+        if name not in self.snapshots:
+            raise SpikecError(f"{self.name}: nothing was stored under {name!r}",
+                              hint=f"stored: {', '.join(self.snapshots) or 'nothing'}")
+        snapshot = self.snapshots[name]
+        executable = self.build.executable
+        for array_name, values in snapshot["arrays"].items():
+            executable.write(array_name, values)
+        executable.clock_steps = dict(snapshot["steps"])
+        for drain in self.build.drains:
+            drain.monitor.recorded.restore(snapshot["recorded"][drain.name])
+        self.t_seconds = snapshot["t"]
+
+
+def _flatten(objects: Iterable[Any]) -> Iterable[Any]:
+    for obj in objects:
+        if isinstance(obj, (list, tuple, set)):
+            yield from _flatten(obj)
+        elif isinstance(obj, dict):
+            yield from _flatten(obj.values())
+        else:
+            yield obj
+
+
+def _clocks(obj: Any) -> list[Clock]:
+    clocks = [obj.clock] if hasattr(obj, "clock") else []
+    clocks += [op.clock for op in getattr(obj, "regular_operations", [])]
+    return clocks
+
+
+def _ticks_until(clocks: list[Clock], steps: dict[str, int], end: float) -> int:
+    """How many ticks (moments when at least one clock steps) happen before `end`, as Brian
+    counts them: a clock takes steps round(t/dt) up to round(end/dt) - 1."""
+    if len(clocks) == 1:
+        clock = clocks[0]
+        return max(0, int(round(end / clock.dt_seconds)) - steps[clock.name])
+    times = []
+    smallest = min(c.dt_seconds for c in clocks)
+    for clock in clocks:
+        last = int(round(end / clock.dt_seconds))
+        times.append(np.arange(steps[clock.name], last) * clock.dt_seconds)
+    merged = np.concatenate(times)
+    if merged.size == 0:
+        return 0
+    grid = np.round(merged / (smallest * 1e-6)).astype(np.int64)
+    return int(np.unique(grid).size)
+
+
+class MagicNetwork(Network):
+    """The network of `run()`: every runnable object found in the caller's namespace."""
+
+    def collect(self, level: int) -> None:
+        """Take the runnable objects of the frame `level` calls above the caller."""
+        namespace = caller_namespace(level)
+        found = [obj for obj in namespace.values() if isinstance(obj, RUNNABLE)]
+        if not found:
+            raise SpikecError("run(): no groups, synapses or monitors found",
+                              hint="create them as variables of the script that calls run(), "
+                                   "or use Network(...).run()")
+        self.objects = []
+        self.add(*found)
+
+
+magic_network = MagicNetwork(name="magic_network")
+
+
+def run(duration: Quantity, report: str | None = None, report_period: Quantity = 10 * second,
+        namespace: dict[str, Any] | None = None, level: int = 0) -> None:
+    """Brian's `run()`: simulate every object defined where `run` is called."""
+    magic_network.collect(level + 1)
+    namespace = dict(namespace) if namespace is not None else caller_namespace(level)
+    magic_network.run(duration, report, report_period, namespace)
+
+
+def store(name: str = "default") -> None:
+    magic_network.collect(1)
+    magic_network.store(name)
+
+
+def restore(name: str = "default") -> None:
+    magic_network.restore(name)
+
