@@ -1,0 +1,193 @@
+"""The CPU backend: the host triple and features, O3, MCJIT; the whole schedule loop in native code.
+
+The lowered kernels (internal functions, inlined by LLVM) are called from one generated entry point
+
+    i64 @spikec_run(ptr %arrays, ptr %state, i64 %ticks)
+
+that runs `ticks` ticks exactly as `Interpreter.run` does (due clocks, spike-list clears, launches
+with their invariants as constants, clock advance) and returns the number of complete ticks; it
+stops after the first launch that records an error. `%arrays` is a table of the arrays' addresses
+in module order (numpy arrays owned by the executable); `%state` the int64 state words
+(`spikec.backends.abi`). One Python call therefore runs any number of ticks.
+
+Threads: kernels run on one thread for now (the loop is sequential, which is also what makes the
+CPU's float atomics and stores follow the interpreter's element order exactly).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from llvmlite import binding as llvm
+from llvmlite import ir
+
+from spikec.backends.abi import STATE_ERROR, ModulePlan
+from spikec.backends.cache import CompileCache, default_cache
+from spikec.backends.executable import Executable
+from spikec.backends.lower_to_llvm import I64, LoweredModule, TargetHooks, lower_module
+from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
+                                           state_pointer)
+from spikec.ir.core import Module
+from spikec.ir.printer import print_module
+
+RUN_FUNCTION = "spikec_run"
+_INITIALIZED: list[llvm.TargetMachine] = []
+
+
+def host_target_machine() -> llvm.TargetMachine:
+    """The host's target machine (triple, CPU and features), created once."""
+    if not _INITIALIZED:
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        target = llvm.Target.from_default_triple()
+        _INITIALIZED.append(target.create_target_machine(
+            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3,
+            jit=True))
+    return _INITIALIZED[0]
+
+
+class CpuHooks(TargetHooks):
+    """A sequential loop per kernel; libm for math; plain read-modify-write for atomic_add."""
+
+    name = "cpu"
+
+    def __init__(self) -> None:
+        machine = host_target_machine()
+        self.triple = machine.triple
+        self.data_layout = str(machine.target_data)
+
+    def configure_kernel(self, function: ir.Function) -> None:
+        function.linkage = "internal"
+
+
+def build_run_function(lowered: LoweredModule, kernels: dict[str, ir.Function]) -> None:
+    """Define `@spikec_run` (module docstring)."""
+    plan = lowered.plan
+    module = lowered.llvm_module
+    pointer = ir.PointerType()
+    function = ir.Function(module, ir.FunctionType(I64, [pointer, pointer, I64]), RUN_FUNCTION)
+    table, state, ticks = function.args
+    builder = ir.IRBuilder(function.append_basic_block("entry"))
+    arrays = {name: builder.load(builder.gep(table, [ir.Constant(I64, i)], source_etype=pointer), typ=pointer)
+              for i, name in enumerate(plan.arrays)}
+    entry = builder.block
+    header = function.append_basic_block("tick.header")
+    body = function.append_basic_block("tick.body")
+    done = function.append_basic_block("done")
+    builder.branch(header)
+    builder.position_at_end(header)
+    tick = builder.phi(I64, name="tick")
+    tick.add_incoming(ir.Constant(I64, 0), entry)
+    builder.cbranch(builder.icmp_signed("<", tick, ticks), body, done)
+    builder.position_at_end(body)
+    due = due_flags(builder, plan, state)
+    for step in plan.steps:
+        with builder.if_then(due[step.clock]):
+            if not hasattr(step, "kernel"):
+                clear_spikes(builder, plan, step.spike_list, arrays[step.spike_list])
+                continue
+            abi = lowered.kernels[step.kernel]
+            arguments = [arrays[name] for name in abi.arrays]
+            arguments += [state, ir.Constant(I64, step.clock), ir.Constant(ir.DoubleType(), step.dt)]
+            arguments += parameter_constants(abi.parameter_types, step.parameters)
+            builder.call(kernels[step.kernel], arguments)
+            error = builder.load(state_pointer(builder, state, STATE_ERROR), typ=I64)
+            with builder.if_then(builder.icmp_signed("!=", error, ir.Constant(I64, 0)), likely=False):
+                builder.ret(tick)
+    advance_steps(builder, plan, state, due)
+    tick.add_incoming(builder.add(tick, ir.Constant(I64, 1)), builder.block)
+    builder.branch(header)
+    builder.position_at_end(done)
+    builder.ret(ticks)
+
+
+def lower_for_cpu(plan: ModulePlan) -> LoweredModule:
+    lowered = lower_module(plan, CpuHooks())
+    functions = {name: lowered.llvm_module.globals[abi.function_name] for name, abi in lowered.kernels.items()}
+    build_run_function(lowered, functions)
+    return lowered
+
+
+def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine, level: int = 3) -> None:
+    tuning = llvm.create_pipeline_tuning_options(speed_level=level)
+    builder = llvm.create_pass_builder(machine, tuning)
+    builder.getModulePassManager().run(module, builder)
+
+
+@dataclass
+class CpuProgram:
+    """A compiled module: the engine (kept alive), the entry point and the error messages."""
+
+    engine: llvm.ExecutionEngine
+    run: ctypes._CFuncPtr
+    errors: list[str]
+    compile_seconds: float
+    from_disk: bool
+
+
+def compile_cpu(module: Module, cache: CompileCache | None = None) -> CpuProgram:
+    """The CPU program of `module`, from the cache when it was compiled before."""
+    cache = default_cache() if cache is None else cache
+    machine = host_target_machine()
+    target = f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}"
+    key = cache.key(print_module(module), target)
+    return cache.get_or_build(key, lambda: _compile(module, machine, cache, key))
+
+
+def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, key: str) -> CpuProgram:
+    start = time.perf_counter()
+    lowered = lower_for_cpu(ModulePlan(module))
+    parsed = llvm.parse_assembly(str(lowered.llvm_module))
+    parsed.verify()
+    cached_object = cache.read(key, ".o")
+    if cached_object is None:
+        cache.statistics.misses += 1
+        optimize(parsed, machine)
+    engine = llvm.create_mcjit_compiler(parsed, machine)
+
+    def notify(_module: llvm.ModuleRef, data: bytes) -> None:
+        if cached_object is None:
+            cache.write(key, ".o", data)
+
+    engine.set_object_cache(notify, lambda _module: cached_object)
+    engine.finalize_object()
+    address = engine.get_function_address(RUN_FUNCTION)
+    run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(address)
+    return CpuProgram(engine, run, lowered.errors, time.perf_counter() - start, cached_object is not None)
+
+
+class CpuExecutable(Executable):
+    """A module compiled to native code for this machine (see `Executable`)."""
+
+    target = "cpu"
+
+    def __init__(self, module: Module, arrays: Mapping[str, np.ndarray] | None = None, seed: int = 0,
+                 cache: CompileCache | None = None):
+        super().__init__(module, arrays, seed)
+        self.arrays = self.plan.check_arrays(arrays)
+        self.program = compile_cpu(module, cache)
+        self.state = self.plan.new_state(seed)
+        self.table = np.array([a.ctypes.data for a in self.arrays.values()] or [0], dtype=np.uint64)
+
+    def run(self, ticks: int) -> None:
+        ticks = self.check_ticks(ticks)
+        if ticks == 0:
+            return
+        self.plan.require_clocks()
+        self.program.run(self.table.ctypes.data, self.state.ctypes.data, ticks)
+        self.raise_recorded_error(self.state, self.program.errors)
+
+    def read(self, name: str) -> np.ndarray:
+        self.declared(name)
+        return self.arrays[name].copy()
+
+    def write(self, name: str, values: object) -> None:
+        self.arrays[name][...] = self.converted(name, values)
+
+    @property
+    def clock_steps(self) -> dict[str, int]:
+        return {clock.name: int(self.state[self.plan.step_slot(clock.index)]) for clock in self.plan.clocks}

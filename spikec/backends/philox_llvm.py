@@ -1,0 +1,82 @@
+"""Philox4x32-10 and spikec's uniform/normal derivations in LLVM IR (the scheme of
+`spikec.ir.philox`, followed operation by operation so every target draws the same bits).
+
+Only integer operations and exact float conversions make a uniform, so uniforms are bit-identical
+on every target. A normal adds log, sqrt and cos: sqrt is correctly rounded everywhere; log and cos
+come from the target's math library (libm on the CPU, libdevice on the GPU), whose results may differ
+from numpy's by an ulp, hence normals agree to ~1e-15 relative, not bitwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+from llvmlite import ir
+
+from spikec.ir import philox
+
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+F64 = ir.DoubleType()
+WORDS = ir.LiteralStructType([I32, I32, I32, I32])
+PHILOX_FUNCTION = "spikec.philox4x32_10"
+
+
+def declare_philox(module: ir.Module) -> ir.Function:
+    """Declare (not define) the Philox helper: (c0, c1, c2, c3, k0, k1) -> {w0, w1, w2, w3}."""
+    function = ir.Function(module, ir.FunctionType(WORDS, [I32] * 6), PHILOX_FUNCTION)
+    function.linkage = "internal"
+    function.attributes.add("alwaysinline")
+    function.attributes.add("nounwind")
+    return function
+
+
+def define_philox(function: ir.Function) -> None:
+    builder = ir.IRBuilder(function.append_basic_block("entry"))
+    c0, c1, c2, c3, k0, k1 = function.args
+    m0, m1 = (ir.Constant(I64, int(m)) for m in philox.MULTIPLIERS)
+    w0, w1 = (ir.Constant(I32, int(w)) for w in philox.WEYL)
+    shift = ir.Constant(I64, 32)
+
+    def mulhilo(multiplier: ir.Constant, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+        product = builder.mul(builder.zext(x, I64), multiplier)
+        return builder.trunc(builder.lshr(product, shift), I32), builder.trunc(product, I32)
+
+    for round_index in range(philox.ROUNDS):
+        if round_index:
+            k0, k1 = builder.add(k0, w0), builder.add(k1, w1)
+        hi0, lo0 = mulhilo(m0, c0)
+        hi1, lo1 = mulhilo(m1, c2)
+        c0, c1, c2, c3 = (builder.xor(builder.xor(hi1, c1), k0), lo1,
+                          builder.xor(builder.xor(hi0, c3), k1), lo0)
+    result = ir.Constant(WORDS, ir.Undefined)
+    for i, word in enumerate((c0, c1, c2, c3)):
+        result = builder.insert_value(result, word, i)
+    builder.ret(result)
+
+
+def draw_words(builder: ir.IRBuilder, function: ir.Function, seed: ir.Value, stream: int,
+               step: ir.Value, element: ir.Value, draw: int) -> list[ir.Value]:
+    """The four words of one draw; `seed` and `step` are i64, `element` any integer."""
+    element32 = builder.trunc(element, I32) if element.type.width > 32 else element
+    counter = [element32, ir.Constant(I32, draw), builder.trunc(step, I32),
+               builder.trunc(builder.lshr(step, ir.Constant(I64, 32)), I32)]
+    key = [builder.trunc(seed, I32), ir.Constant(I32, stream)]
+    words = builder.call(function, counter + key)
+    return [builder.extract_value(words, i) for i in range(4)]
+
+
+def words_to_uniform(builder: ir.IRBuilder, high: ir.Value, low: ir.Value) -> ir.Value:
+    a = builder.uitofp(builder.lshr(high, ir.Constant(I32, 5)), F64)
+    b = builder.uitofp(builder.lshr(low, ir.Constant(I32, 6)), F64)
+    return builder.fmul(builder.fadd(builder.fmul(a, ir.Constant(F64, 67108864.0)), b),
+                        ir.Constant(F64, 1.0 / 9007199254740992.0))
+
+
+def normal_from_words(builder: ir.IRBuilder, words: list[ir.Value], log, cos, sqrt) -> ir.Value:
+    """sqrt(-2 log(1 - u1)) * cos(2 pi u2), in numpy's evaluation order; `log`, `cos`, `sqrt`
+    build the target's f64 math calls."""
+    u1 = words_to_uniform(builder, words[0], words[1])
+    u2 = words_to_uniform(builder, words[2], words[3])
+    radius = sqrt(builder.fmul(ir.Constant(F64, -2.0), log(builder.fsub(ir.Constant(F64, 1.0), u1))))
+    return builder.fmul(radius, cos(builder.fmul(ir.Constant(F64, 2.0 * math.pi), u2)))
