@@ -16,7 +16,7 @@ from spikec.ir.parser import parse_module
 from spikec.passes.integrate import event_driven_update
 from spikec.units import amp, mV, ms, msiemens, nA, nS, pF, siemens, ufarad, volt
 
-from tests.passes.integrate_helpers import compare_one_step, spikec_code
+from tests.passes.test_integrate_helpers import compare_one_step, spikec_code
 
 RNG = np.random.default_rng(7)
 N = 64
@@ -178,7 +178,7 @@ def test_random_linear_systems_exact_agree_with_brian_or_both_refuse(c):
                  f"dw/dt = ({c[3]}*v + {c[4]}*w + {c[5]})/ms : 1")
     state = {"v": uniform(-1, 1), "w": uniform(-1, 1)}
     try:
-        from tests.passes.integrate_helpers import brian_code
+        from tests.passes.test_integrate_helpers import brian_code
         brian_code(equations, "exact")
         brian_refuses = False
     except UnsupportedEquationsException:

@@ -1,4 +1,4 @@
-"""Shared by the integrate tests: build spikec's state update for an equation text, get Brian's
+"""Helpers for the integrate tests (no tests here): build spikec's state update for an equation text, get Brian's
 for the same text, and run both one step on the same numbers with numpy."""
 
 from __future__ import annotations
