@@ -27,6 +27,7 @@ from spikec.ir.kernel_decls import ArrayOp
 from spikec.ir.kernel_ops import StoreOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import ArrayAccess, BodyEmitter, Names
+from spikec.frontend.variables import CONSTANT, INDEX, SUBEXPRESSION_ROLE
 from spikec.passes.lowering.neuron_kernels import STORED_ROLES
 from spikec.runtime.devices import device_settings
 
@@ -114,7 +115,9 @@ class HostCode:
         text = code if isinstance(code, str) else "\n".join(str(s) for s in code)
         statements = parse_statements(text, self.owner) if isinstance(code, str) else code
         source = Source(text, self.owner)
-        read_only = {n for n, s in self.group.variables.items() if s.read_only}
+        # Python may set (constant) parameters; only computed names are off limits here.
+        read_only = {n for n, s in self.group.variables.items()
+                     if s.role in (INDEX, CONSTANT, SUBEXPRESSION_ROLE)}
         for statement in statements:
             check_statement(statement, self.namespace, source, read_only)
         trees = [s.expr for s in statements]

@@ -232,6 +232,10 @@ class BodyEmitter:
     def assign(self, target: str, value: Value, mask: Value | None = None,
                honour_conditional_writes: bool = True) -> None:
         access = self.names.arrays.get(target)
+        if access is None and target.startswith("_"):
+            # A temporary of generated code (a state updater's `_v`): an SSA value, never stored.
+            self.values[target] = value
+            return
         if access is None:
             raise LoweringError(f"cannot assign to '{target}' in kernel "
                                 f"@{self.kernel.kernel_name}: it is not stored in an array")
