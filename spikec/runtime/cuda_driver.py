@@ -9,15 +9,15 @@
         graph = cuda.Graph.capture(lambda s: cuda.launch(step, 4, 256, args, stream=s))
         graph.launch(times=1000)                          # one cuGraphLaunch per replay
 
-The pieces live in `cuda_driver_core` (errors, device, context, streams, events, modules,
-launches), `cuda_driver_memory` (device buffers and arrays, pinned host arrays) and `cuda_graph`.
+The pieces live in `cuda_driver_core` (errors, device, context, streams, events, modules),
+`cuda_driver_launch` (kernel parameters and launches), `cuda_driver_memory` (device buffers and arrays, pinned host arrays) and `cuda_graph`.
 Nothing imports cuda-bindings until a GPU is asked for; `available()` and `unavailable_reason()`
 work everywhere. docs/runtime-cuda.md has the measured costs (launch, graph node, copy, JIT).
 """
 
-from .cuda_driver_core import (CudaError, Context, Device, Event, Function, KernelParams, Module,
-                               PreparedLaunch, Stream, available, check, launch, memory_info,
-                               param_bytes, require_available, unavailable_reason)
+from .cuda_driver_core import (CudaError, Context, Device, Event, Function, Module, Stream, available,
+                               check, memory_info, require_available, unavailable_reason)
+from .cuda_driver_launch import KernelParams, PreparedLaunch, launch, param_bytes
 from .cuda_driver_memory import DeviceArray, DeviceBuffer, pinned_empty
 from .cuda_graph import Graph
 
