@@ -191,3 +191,10 @@ class CpuExecutable(Executable):
     @property
     def clock_steps(self) -> dict[str, int]:
         return {clock.name: int(self.state[self.plan.step_slot(clock.index)]) for clock in self.plan.clocks}
+
+    @clock_steps.setter
+    def clock_steps(self, steps: Mapping[str, int]) -> None:
+        """Move clocks to given steps (the runtime continues time after a rebuild, restores)."""
+        for clock in self.plan.clocks:
+            if clock.name in steps:
+                self.state[self.plan.step_slot(clock.index)] = int(steps[clock.name])

@@ -197,6 +197,10 @@ class PopulationRateMonitor(RecordedData):
     def rate(self) -> Quantity:
         return Quantity(self._field("rate"), _TIME ** -1)
 
+    @property
+    def rate_(self):
+        return self._field("rate")
+
     def smooth_rate(self, window: str = "gaussian", width: Quantity | None = None) -> Quantity:
         """The rate smoothed with a Gaussian (width = its standard deviation) or flat window,
         as Brian's `smooth_rate`."""

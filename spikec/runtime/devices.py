@@ -24,6 +24,7 @@ class DeviceSettings:
     device: str = "cpu"
     pipeline: str = DEFAULT_PIPELINE
     seed: int | None = None
+    seed_calls: int = 0  # every seed() call restarts the random streams, even with one value
 
 
 device_settings = DeviceSettings()
@@ -58,3 +59,4 @@ def seed(value: int | None = None) -> None:
     if value is not None and not (isinstance(value, int) and 0 <= value < 2**64):
         raise SpikecError(f"seed({value!r}): the seed must be an integer in [0, 2**64)")
     device_settings.seed = value
+    device_settings.seed_calls += 1

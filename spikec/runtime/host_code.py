@@ -39,12 +39,12 @@ class InitialiserStreams:
 
     def __init__(self):
         self.count = 0
-        self.seed: int | None = None
+        self.seed_calls = 0
 
     def take(self) -> tuple[int, int]:
         """(seed, stream) for the next evaluation."""
-        if self.seed != device_settings.seed:
-            self.seed, self.count = device_settings.seed, 0
+        if self.seed_calls != device_settings.seed_calls:
+            self.seed_calls, self.count = device_settings.seed_calls, 0
         self.count += 1
         seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
         return seed, INITIALISER_STREAM_BASE + self.count
