@@ -117,16 +117,16 @@ def _run_part(part: _Part, source_name: str, args: argparse.Namespace) -> str:
 
 
 def _split(text: str) -> list[_Part]:
-    parts, start = [], 0
+    starts, ends = [0], []
     for marker in SPLIT_MARKER.finditer(text):
-        parts.append(text[start:marker.start()])
-        start = marker.end()
-    parts.append(text[start:])
-    result, line = [], 1
-    for index, chunk in enumerate(parts):
-        result.append(_Part("\n" * (line - 1) + chunk, line))
-        line += chunk.count("\n") + (1 if index < len(parts) - 1 else 0)
-    return result
+        ends.append(marker.start())
+        starts.append(marker.end())
+    ends.append(len(text))
+    parts = []
+    for start, end in zip(starts, ends):
+        line = text.count("\n", 0, start) + 1
+        parts.append(_Part("\n" * (line - 1) + text[start:end], line))
+    return parts
 
 
 def format_diagnostic(error: SpikecError, source_name: str) -> str:
