@@ -194,6 +194,12 @@ class CpuExecutable(Executable):
 
     @clock_steps.setter
     def clock_steps(self, steps: Mapping[str, int]) -> None:
+        for clock in self.plan.clocks:
+            if clock.name in steps:
+                self.state[self.plan.step_slot(clock.index)] = int(steps[clock.name])
+
+    @clock_steps.setter
+    def clock_steps(self, steps: Mapping[str, int]) -> None:
         """Move clocks to given steps (the runtime continues time after a rebuild, restores)."""
         for clock in self.plan.clocks:
             if clock.name in steps:

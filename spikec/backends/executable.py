@@ -51,7 +51,8 @@ class Executable(ABC):
     @property
     @abstractmethod
     def clock_steps(self) -> dict[str, int]:
-        """The current step of each clock, by clock name."""
+        """The current step of each clock, by clock name (subclasses also let it be set, for
+        `restore()`)."""
 
     def close(self) -> None:
         """Release device resources (nothing to do on the CPU)."""

@@ -1,0 +1,209 @@
+"""The CUDA executable: PTX (`cuda_codegen`, cached) loaded through `spikec.runtime.cuda_driver`,
+one tick captured as a CUDA graph and replayed.
+
+The graph of one tick: ``spikec_tick_begin`` (which clocks are due, leading spike-list clears), then
+the schedule in order (a launch per kernel, followed by one ``spikec_compact_*`` per emit_spike; a
+``spikec_clear_*`` per later clear), then ``spikec_tick_end`` (advance the due clocks). The clock
+steps, due flags, seed and error word live in the device state array, so a replay needs no host
+work and nothing is copied back per tick: `run(k)` issues k graph launches on one stream and
+synchronizes once, then reads the 3 + 2C state words to report a recorded error.
+
+Float atomic adds (`kernel.atomic_add` on f32/f64) are hardware atomics here: their order between
+threads is not defined, so sums may differ from the interpreter's (and between runs) by rounding;
+stores of several elements to one place likewise keep an unspecified one (the interpreter keeps the
+last). Integer atomics and everything else are deterministic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
+from spikec.backends.cache import CompileCache, default_cache
+from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, DEFAULT_ARCH, TRIPLE, CudaModuleText,
+                                          PtxTimings, generate_ptx, leading_clears, libdevice_module,
+                                          lower_for_cuda)
+from spikec.backends.errors import BackendUnavailableError
+from spikec.backends.executable import Executable
+from spikec.ir.core import Module
+from spikec.ir.printer import print_module
+
+MAX_GRID = 65535
+
+
+def _driver():
+    # The driver layer lives in spikec.runtime (written alongside); imported on use only.
+    from spikec.runtime import cuda_driver
+
+    return cuda_driver
+
+
+def require_cuda() -> None:
+    """Raise `BackendUnavailableError` saying why no CUDA GPU can be used, if none can."""
+    try:
+        driver = _driver()
+    except ImportError as error:
+        raise BackendUnavailableError(f"the CUDA backend is unavailable: {error}",
+                                      hint="`pip install spikec[cuda]`, or use the 'cpu' backend") from None
+    reason = driver.unavailable_reason()
+    if reason:
+        raise BackendUnavailableError(f"the CUDA backend is unavailable: {reason}",
+                                      hint="install the NVIDIA driver and `pip install spikec[cuda]`, "
+                                           "or use the 'cpu' backend")
+
+
+@dataclass
+class CudaProgram:
+    """PTX text and the launch metadata (kernel signatures, error messages)."""
+
+    ptx: str
+    text: CudaModuleText
+    arch: str
+    timings: PtxTimings
+    from_disk: bool
+
+
+def compile_cuda(module: Module, arch: str = DEFAULT_ARCH, cache: CompileCache | None = None) -> CudaProgram:
+    """The PTX of `module` for `arch`, from the cache when it was generated before."""
+    cache = default_cache() if cache is None else cache
+    _, libdevice_hash = libdevice_module()
+    key = cache.key(print_module(module), f"{TRIPLE}:{arch}", libdevice=libdevice_hash)
+
+    def build() -> CudaProgram:
+        timings = PtxTimings()
+        start = time.perf_counter()
+        text = lower_for_cuda(ModulePlan(module))
+        timings.lower = time.perf_counter() - start
+        cached = cache.read(key, ".ptx")
+        if cached is not None:
+            return CudaProgram(cached.decode(), text, arch, timings, True)
+        cache.statistics.misses += 1
+        ptx = generate_ptx(text, arch, timings=timings)
+        cache.write(key, ".ptx", ptx.encode())
+        return CudaProgram(ptx, text, arch, timings, False)
+
+    return cache.get_or_build(key, build)
+
+
+class CudaExecutable(Executable):
+    """A module on the GPU (see `Executable` and the module docstring)."""
+
+    target = "cuda"
+
+    def __init__(self, module: Module, arrays: Mapping[str, np.ndarray] | None = None, seed: int = 0,
+                 arch: str | None = None, cache: CompileCache | None = None, device: int = 0):
+        super().__init__(module, arrays, seed)
+        require_cuda()
+        cuda = self.cuda = _driver()
+        self.context = cuda.Context.primary(device)
+        self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache)
+        self.cu_module = cuda.Module(self.program.ptx, name="spikec")
+        host = self.plan.check_arrays(arrays)
+        # Zero-length arrays get one element: a kernel never touches it, the pointer is valid.
+        self.arrays = {name: cuda.DeviceArray.from_host(values if values.size else np.zeros(1, values.dtype))
+                       for name, values in host.items()}
+        self.state = cuda.DeviceArray.from_host(self.plan.new_state(seed))
+        self.stream = cuda.Stream()
+        self.scratch = {}
+        lowered = self.program.text.lowered
+        for abi in lowered.kernels.values():
+            for op in abi.emits:
+                dtype = self.plan.arrays[op.spike_list.name].element_type.numpy_dtype
+                size = max(1, abi.position_capacity)
+                self.scratch[(abi.kernel, op.spike_list.name)] = (
+                    cuda.DeviceArray.zeros(size, np.uint8), cuda.DeviceArray.zeros(size, dtype),
+                    cuda.DeviceArray.zeros(1, np.int64))
+        self.context.synchronize()
+        self.graph = cuda.Graph.capture(self.record_tick, self.stream)
+
+    # -- the graph of one tick ------------------------------------------------------------------
+    def record_tick(self, stream) -> None:
+        cuda, plan, lowered = self.cuda, self.plan, self.program.text.lowered
+        function = self.cu_module.function
+        leading = leading_clears(plan)
+        cuda.launch(function("spikec_tick_begin"), 1, 1,
+                    [self.state] + [self.arrays[c.spike_list] for c in leading], stream)
+        for step in plan.steps[len(leading):]:
+            if isinstance(step, ClearPlan):
+                array = plan.arrays[step.spike_list]
+                cuda.launch(function(f"spikec_clear_i{array.element_type.numpy_dtype.itemsize * 8}"), 1, 1,
+                            [self.state, np.int64(step.clock), self.arrays[step.spike_list],
+                             np.int64(array.length - 1)], stream)
+                continue
+            assert isinstance(step, LaunchPlan)
+            abi = lowered.kernels[step.kernel]
+            scratch = [self.scratch[(abi.kernel, op.spike_list.name)] for op in abi.emits]
+            args = [self.arrays[name] for name in abi.arrays]
+            args += [self.state, np.int64(step.clock), np.float64(step.dt)]
+            args += [buffer for buffers in scratch for buffer in buffers]
+            args += [np.uint8(v) if isinstance(v, np.bool_) else v for v in step.parameters]
+            grid = max(1, min(-(-abi.position_capacity // BLOCK), MAX_GRID))
+            cuda.launch(function(abi.function_name), grid, BLOCK, args, stream)
+            for op, (flags, values, count) in zip(abi.emits, scratch):
+                spikes = plan.arrays[op.spike_list.name]
+                code = self.program.text.compaction_errors[(abi.kernel, op.spike_list.name)]
+                cuda.launch(function(f"spikec_compact_i{spikes.element_type.numpy_dtype.itemsize * 8}"), 1,
+                            COMPACT_BLOCK, [self.state, np.int64(step.clock), flags, values, count,
+                                            self.arrays[op.spike_list.name], np.int64(spikes.length - 1),
+                                            np.int64(code)], stream)
+        cuda.launch(function("spikec_tick_end"), 1, 1, [self.state], stream)
+
+    # -- the Executable interface ---------------------------------------------------------------
+    def run(self, ticks: int) -> None:
+        ticks = self.check_ticks(ticks)
+        if ticks == 0:
+            return
+        self.plan.require_clocks()
+        self.context.make_current()
+        self.graph.launch(ticks)
+        self.graph.synchronize()
+        state = self._to_host(self.state)
+        if state[1]:
+            recorded = state.copy()
+            state[1] = state[2] = 0
+            self._set(self.state, state)
+            self.raise_recorded_error(recorded, self.program.text.lowered.errors)
+
+    # Copies go through the executable's stream, which the graph replays on, so they are ordered
+    # with the ticks (the stream does not synchronize with the legacy default stream).
+    def _to_host(self, array) -> np.ndarray:
+        self.context.make_current()
+        values = array.to_host(stream=self.stream)
+        self.stream.synchronize()
+        return values
+
+    def _set(self, array, values: np.ndarray) -> None:
+        self.context.make_current()
+        array.set(values, stream=self.stream)
+        self.stream.synchronize()
+
+    def read(self, name: str) -> np.ndarray:
+        array = self.declared(name)
+        return self._to_host(self.arrays[name])[:array.length].copy()
+
+    def write(self, name: str, values: object) -> None:
+        converted = self.converted(name, values)
+        if converted.size:
+            self._set(self.arrays[name], converted)
+
+    @property
+    def clock_steps(self) -> dict[str, int]:
+        state = self._to_host(self.state)
+        return {clock.name: int(state[self.plan.step_slot(clock.index)]) for clock in self.plan.clocks}
+
+    @clock_steps.setter
+    def clock_steps(self, steps: Mapping[str, int]) -> None:
+        state = self._to_host(self.state)
+        for clock in self.plan.clocks:
+            if clock.name in steps:
+                state[self.plan.step_slot(clock.index)] = int(steps[clock.name])
+        self._set(self.state, state)
+
+    def close(self) -> None:
+        if self.graph is not None:
+            self.graph.destroy()
+            self.graph = None

@@ -1,0 +1,114 @@
+"""Hand-written kernel-IR modules the backend tests share."""
+
+from __future__ import annotations
+
+from spikec.ir.parser import parse_module
+from spikec.ir.verify import verify_module
+
+# A noisy leaky neuron group with threshold, reset and a spike list: the typical kernel.
+NOISY_LIF = """
+kernel.array @G.v {length = 100} : f64
+kernel.array @G._spikespace {length = 101} : i32
+kernel.clock @defaultclock {dt = 0.0001}
+kernel.kernel @G.update {space = elements(100)} invariants() {
+  %dt = kernel.arg "dt" : f64
+  %tau = kernel.arg "tau" : f64
+  %decay = kernel.div %dt, %tau : f64
+} body(%i: i64) {
+  %v = kernel.load @G.v[%i] : f64
+  %r = kernel.rand_normal %i {stream = 1, draw = 0} : f64
+  %dv = kernel.mul %v, %decay : f64
+  %v_next = kernel.sub %v, %dv : f64
+  %v2 = kernel.add %v_next, %r : f64
+  %th = kernel.constant 1.0 : f64
+  %c = kernel.cmp gt, %v2, %th : f64
+  %z = kernel.constant 0.0 : f64
+  %v3 = kernel.select %c, %z, %v2 : f64
+  kernel.store @G.v[%i], %v3 : f64
+  kernel.emit_spike @G._spikespace, %i if %c
+}
+kernel.schedule step() {
+  kernel.clear_spikes @G._spikespace {clock = @defaultclock}
+  kernel.launch @G.update {clock = @defaultclock, args = {dt = 0.0001, tau = 0.01}}
+}
+"""
+
+
+def parsed(text: str):
+    module = parse_module(text)
+    verify_module(module)
+    return module
+
+
+def uniform_recorder(n: int, length: int | None = None) -> str:
+    """Stores a uniform (stream 2, draw 1) and a normal (stream 3, draw 0) per element and step."""
+    return f"""
+kernel.array @R.u {{length = {length or n}}} : f64
+kernel.array @R.z {{length = {length or n}}} : f64
+kernel.clock @defaultclock {{dt = 0.001}}
+kernel.kernel @R.draw {{space = elements({n})}} invariants() {{
+}} body(%i: i64) {{
+  %u = kernel.rand_uniform %i {{stream = 2, draw = 1}} : f64
+  %z = kernel.rand_normal %i {{stream = 3, draw = 0}} : f64
+  kernel.store @R.u[%i], %u : f64
+  kernel.store @R.z[%i], %z : f64
+}}
+kernel.schedule step() {{
+  kernel.launch @R.draw {{clock = @defaultclock}}
+}}
+"""
+
+
+# Two clocks (dt 1 ms and 2.5 ms), a spikes(...) space kernel reading a list another kernel fills,
+# integer atomics, a clear in the middle of the schedule, and a shared counter.
+TWO_CLOCKS = """
+kernel.array @G.v {length = 64} : f64
+kernel.array @G.hits {length = 64} : i64
+kernel.array @G.count {length = 1} : i32
+kernel.array @G._spikespace {length = 65} : i64
+kernel.clock @fast {dt = 0.001}
+kernel.clock @slow {dt = 0.0025}
+kernel.kernel @G.update {space = elements(64)} invariants() {
+  %k = kernel.arg "k" : f64
+} body(%i: i64) {
+  %v = kernel.load @G.v[%i] : f64
+  %u = kernel.rand_uniform %i {stream = 0, draw = 0} : f64
+  %v2 = kernel.add %v, %u : f64
+  %t = kernel.constant 1.5 : f64
+  %c = kernel.cmp gt, %v2, %t : f64
+  %z = kernel.constant 0.0 : f64
+  %v3 = kernel.select %c, %z, %v2 : f64
+  kernel.store @G.v[%i], %v3 : f64
+  kernel.emit_spike @G._spikespace, %i if %c
+}
+kernel.kernel @G.count_spikes {space = spikes(@G._spikespace)} invariants() {
+} body(%i: i64) {
+  %one = kernel.constant 1 : i64
+  kernel.atomic_add @G.hits[%i], %one : i64
+  %zero = kernel.constant 0 : i32
+  %one32 = kernel.constant 1 : i32
+  kernel.atomic_add @G.count[%zero], %one32 : i32
+}
+kernel.schedule step() {
+  kernel.clear_spikes @G._spikespace {clock = @fast}
+  kernel.launch @G.update {clock = @fast, args = {k = 2.0}}
+  kernel.launch @G.count_spikes {clock = @slow}
+  kernel.clear_spikes @G._spikespace {clock = @slow}
+}
+"""
+
+# An index read from an array, so a bad value there is a run-time error.
+GATHER = """
+kernel.array @G.x {length = 8} : f64
+kernel.array @G.j {length = 8} : i32
+kernel.clock @defaultclock {dt = 0.001}
+kernel.kernel @G.gather {space = elements(8)} invariants() {
+} body(%i: i32) {
+  %j = kernel.load @G.j[%i] : i32
+  %x = kernel.load @G.x[%j] : f64
+  kernel.store @G.x[%i], %x : f64
+}
+kernel.schedule step() {
+  kernel.launch @G.gather {clock = @defaultclock}
+}
+"""

@@ -1,0 +1,63 @@
+"""The kernel cache: in memory within a process, on disk across processes, and switched off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+from spikec.backends.cache import CompileCache
+from spikec.backends.cpu import CpuExecutable, compile_cpu
+from spikec.backends.cuda import compile_cuda
+from tests.backends.samples import NOISY_LIF, parsed
+
+CHILD = textwrap.dedent("""
+    import sys
+    from spikec.backends.cache import CompileCache
+    from spikec.backends.cpu import compile_cpu
+    from spikec.backends.cuda import compile_cuda
+    from tests.backends.samples import NOISY_LIF, parsed
+    cache = CompileCache.from_environment()
+    cpu = compile_cpu(parsed(NOISY_LIF), cache)
+    ptx = compile_cuda(parsed(NOISY_LIF), "sm_90", cache)
+    print(cpu.from_disk, ptx.from_disk, cache.statistics.misses)
+""")
+
+
+def test_a_second_compile_in_the_process_is_a_memory_hit():
+    cache = CompileCache(None)
+    first = compile_cpu(parsed(NOISY_LIF), cache)
+    second = compile_cpu(parsed(NOISY_LIF), cache)  # a new but equal module
+    assert second is first
+    assert cache.statistics.memory_hits == 1 and cache.statistics.misses == 1
+    assert compile_cuda(parsed(NOISY_LIF), "sm_90", cache) is compile_cuda(parsed(NOISY_LIF), "sm_90", cache)
+    assert compile_cuda(parsed(NOISY_LIF), "sm_80", cache) is not compile_cuda(parsed(NOISY_LIF), "sm_90", cache)
+
+
+def test_the_disk_cache_survives_the_process(tmp_path):
+    environment = {**os.environ, "SPIKEC_CACHE_DIR": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    runs = [subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=environment)
+            for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert runs[0].stdout.split() == ["False", "False", "2"]
+    assert runs[1].stdout.split() == ["True", "True", "0"]
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".o", ".ptx"]
+
+
+def test_a_program_loaded_from_disk_runs_like_a_fresh_one(tmp_path):
+    module = parsed(NOISY_LIF)
+    fresh = CpuExecutable(module, {"G.v": np.linspace(0, 1, 100)}, seed=2, cache=CompileCache(tmp_path))
+    again = CpuExecutable(module, {"G.v": np.linspace(0, 1, 100)}, seed=2, cache=CompileCache(tmp_path))
+    assert again.program.from_disk and not fresh.program.from_disk
+    fresh.run(10)
+    again.run(10)
+    np.testing.assert_array_equal(fresh.read("G.v"), again.read("G.v"))
+
+
+def test_the_disk_cache_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", "off")
+    assert CompileCache.from_environment().directory is None

@@ -1,0 +1,75 @@
+"""PTX generation on any machine: random modules and the samples compile, and ptxas accepts them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from spikec.backends.abi import ModulePlan
+from spikec.backends.cuda_codegen import find_libdevice, generate_ptx, lower_for_cuda
+from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, uniform_recorder
+from tests.ir.kernel_generator import kernel_modules
+
+
+def _ptxas() -> str | None:
+    try:
+        from cuda import pathfinder
+
+        found = pathfinder.find_nvidia_binary_utility("ptxas")
+        if found:
+            return found
+    except Exception:
+        pass
+    return shutil.which("ptxas")
+
+
+PTXAS = _ptxas()
+needs_ptxas = pytest.mark.skipif(PTXAS is None, reason="ptxas not found: `pip install nvidia-cuda-nvcc-cu12`")
+
+
+def ptx_of(module, arch: str = "sm_90", internalize: bool = True) -> str:
+    return generate_ptx(lower_for_cuda(ModulePlan(module)), arch, internalize=internalize)
+
+
+def assemble(ptx: str, tmp_path, arch: str = "sm_90") -> None:
+    source = tmp_path / "module.ptx"
+    source.write_text(ptx)
+    result = subprocess.run([PTXAS, f"-arch={arch}", str(source), "-o", str(tmp_path / "module.cubin")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_libdevice_is_found():
+    assert find_libdevice().name == "libdevice.10.bc"
+
+
+@needs_ptxas
+@pytest.mark.parametrize("text", [NOISY_LIF, TWO_CLOCKS, GATHER, uniform_recorder(1000)])
+def test_sample_modules_assemble(text, tmp_path):
+    ptx = ptx_of(parsed(text))
+    for entry in ("spikec_tick_begin", "spikec_tick_end"):
+        assert f".visible .entry {entry}(" in ptx
+    assemble(ptx, tmp_path)
+
+
+@needs_ptxas
+def test_other_architectures(tmp_path):
+    assemble(ptx_of(parsed(NOISY_LIF), "sm_80"), tmp_path, "sm_80")
+
+
+def test_internalized_libdevice_leaves_only_what_is_called():
+    module = parsed(NOISY_LIF)
+    small = ptx_of(module)
+    assert ".func" not in small or "__nv_" not in small  # inlined or removed
+    assert len(small) < 100_000
+    assert len(ptx_of(module, internalize=False)) > 5 * len(small)
+
+
+@needs_ptxas
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(module=kernel_modules())
+def test_random_modules_assemble(module, tmp_path_factory):
+    assemble(ptx_of(module), tmp_path_factory.mktemp("ptx"))
