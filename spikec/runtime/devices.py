@@ -25,6 +25,7 @@ class DeviceSettings:
     pipeline: str = DEFAULT_PIPELINE
     seed: int | None = None
     seed_calls: int = 0  # every seed() call restarts the random streams, even with one value
+    build_only: bool = False  # `spikec ir`: compile at the first run, then stop the script
 
 
 device_settings = DeviceSettings()

@@ -32,6 +32,14 @@ MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
 RUNNABLE = (NeuronGroup, Synapses) + MONITORS
 
 
+class BuildOnlyStop(Exception):
+    """Raised by the first `run` in build-only mode (`spikec ir`), carrying what was compiled."""
+
+    def __init__(self, compiled: CompiledModel):
+        super().__init__("build-only mode: the network was compiled, not run")
+        self.compiled = compiled
+
+
 @dataclass
 class Build:
     """A compiled network: what it was built from (to know when to rebuild) and its parts."""
@@ -52,6 +60,7 @@ class Network:
         self.build: Build | None = None
         self.t_seconds = 0.0
         self.snapshots: dict[str, dict] = {}
+        self.pipeline_settings: dict[str, object] = {}  # e.g. print_after_all for `spikec ir`
         self.add(*objects)
 
     @property
@@ -97,7 +106,10 @@ class Network:
         signature = self._signature(objects)
         if self.build is not None and self.build.signature == signature:
             return self.build
-        compiled = compile_model(objects, namespace, device_settings.pipeline)
+        compiled = compile_model(objects, namespace, device_settings.pipeline,
+                                 **self.pipeline_settings)
+        if device_settings.build_only:
+            raise BuildOnlyStop(compiled)
         arrays = self._initial_arrays(objects, compiled)
         seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
         executable = create_executable(compiled.kernel_ir, device_settings.device, arrays, seed)
