@@ -122,10 +122,12 @@ def group_kernels(context: GroupContext, dt_of: dict[str, float]) -> tuple[list[
                             hint="run the integrate pass before lower-to-kernels")
     if update is not None or refractory is not None:
         kernel, emitter = new_kernel(context, "stateupdate", Elements(context.size), dt_of[clock])
-        if refractory is not None:
-            emitter.statements([_refractory_statement(refractory)])
-        if update is not None:
-            emitter.statements(update.attributes["code"])
+        code = list(update.attributes["code"]) if update is not None else []
+        # `integrate` starts the state update with Brian's not_refractory update; a group with
+        # refractoriness but no differential equation gets it here.
+        if refractory is not None and not any(s.target == "not_refractory" for s in code):
+            code.insert(0, _refractory_statement(refractory))
+        emitter.statements(code)
         emitter.store_written()
         kernels.append(kernel)
         items.append(ScheduledItem(slot_key("groups"), context.order, context.name, 0,

@@ -1,0 +1,1 @@
+"""The benchmark models, each written once against a simulator module (brian2 or spikec)."""
