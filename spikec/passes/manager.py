@@ -65,7 +65,6 @@ class PassManager:
     print_after_all: bool = False
     print_after: frozenset[str] = frozenset()
     print_only_after_change: bool = False
-    timing: bool = False
     source_name: str = "input.ir"
     output: TextIO = field(default_factory=lambda: sys.stderr)
 
