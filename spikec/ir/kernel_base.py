@@ -24,7 +24,8 @@ INDEX_TYPES = (Type.I32, Type.I64)
 
 def typed(value: object, type: Type) -> object:
     """`value` as a numpy scalar (0-d input) or array of `type`'s dtype."""
-    array = np.asarray(value).astype(type.numpy_dtype, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):  # nan or out-of-range to int: undefined
+        array = np.asarray(value).astype(type.numpy_dtype, copy=False)
     return array[()] if array.ndim == 0 else array
 
 
