@@ -38,15 +38,21 @@ RUN_FUNCTION = "spikec_run"
 _INITIALIZED: list[llvm.TargetMachine] = []
 
 
-def host_target_machine() -> llvm.TargetMachine:
-    """The host's target machine (triple, CPU and features), created once."""
+def new_host_target_machine() -> llvm.TargetMachine:
+    """A target machine for the host's triple, CPU and features."""
     if not _INITIALIZED:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        target = llvm.Target.from_default_triple()
-        _INITIALIZED.append(target.create_target_machine(
-            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3,
-            jit=True))
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                        features=llvm.get_host_cpu_features().flatten(), opt=3, jit=True)
+
+
+def host_target_machine() -> llvm.TargetMachine:
+    """The host's target machine for lowering and optimization, created once (an MCJIT engine
+    takes ownership of the machine it is given, so each engine gets a new one)."""
+    if not _INITIALIZED:
+        _INITIALIZED.append(new_host_target_machine())
     return _INITIALIZED[0]
 
 
@@ -147,7 +153,7 @@ def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, k
     if cached_object is None:
         cache.statistics.misses += 1
         optimize(parsed, machine)
-    engine = llvm.create_mcjit_compiler(parsed, machine)
+    engine = llvm.create_mcjit_compiler(parsed, new_host_target_machine())
 
     def notify(_module: llvm.ModuleRef, data: bytes) -> None:
         if cached_object is None:

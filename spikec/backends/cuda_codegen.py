@@ -42,7 +42,6 @@ from spikec.backends.lower_to_llvm import (I1, I8, I32, I64, MEMORY_TYPES, VOID,
 from spikec.backends.schedule_llvm import advance_steps, clear_spikes, due_flags, state_pointer
 
 TRIPLE = "nvptx64-nvidia-cuda"
-DATA_LAYOUT = "e-i64:64-i128:128-v16:16-v32:32-n16:32:64"
 DEFAULT_ARCH = "sm_90"
 BLOCK = 256
 COMPACT_BLOCK = 1024
@@ -71,11 +70,11 @@ class CudaHooks(TargetHooks):
 
     name = "cuda"
     triple = TRIPLE
-    data_layout = DATA_LAYOUT
     compacts_spikes = True
 
     def __init__(self, plan: ModulePlan):
         self.plan = plan
+        self.data_layout = str(nvptx_target_machine(DEFAULT_ARCH).target_data)
 
     def library_function_name(self, name: str, type) -> str:
         return "__nv_" + super().library_function_name(name, type)
@@ -171,6 +170,7 @@ def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None
     function = ir.Function(module, ir.FunctionType(VOID, [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64]),
                            f"spikec_compact_i{element.width}")
     mark_entry(function)
+    module.add_named_metadata("nvvm.annotations", [function, "maxntidx", ir.Constant(I32, COMPACT_BLOCK)])
     state, clock, flags, values, count_pointer, spikes, capacity, error_code = function.args
     warp_counts = ir.GlobalVariable(module, ir.ArrayType(I32, COMPACT_BLOCK // 32),
                                     f"spikec_warp_counts_i{element.width}", addrspace=3)
@@ -250,8 +250,8 @@ def lower_for_cuda(plan: ModulePlan) -> CudaModuleText:
     result = CudaModuleText(lowered)
     build_tick_kernels(lowered)
     element_types = set()
-    for step in plan.steps:
-        if isinstance(step, ClearPlan) and step not in leading_clears(plan):
+    for step in plan.steps[len(leading_clears(plan)):]:
+        if isinstance(step, ClearPlan):
             element_types.add(("clear", MEMORY_TYPES[plan.arrays[step.spike_list].element_type]))
     for abi in lowered.kernels.values():
         for op in abi.emits:
@@ -306,12 +306,19 @@ def libdevice_module(path: Path | None = None) -> tuple[llvm.ModuleRef, str]:
     return _LIBDEVICE[path]
 
 
+_MACHINES: dict[str, llvm.TargetMachine] = {}
+
+
 def nvptx_target_machine(arch: str) -> llvm.TargetMachine:
+    """The NVPTX target machine for `arch` (created once per process and kept: LLVM objects made
+    from it must not outlive it)."""
     if not _INITIALIZED:
         llvm.initialize_all_targets()
         llvm.initialize_all_asmprinters()
         _INITIALIZED.append(True)
-    return llvm.Target.from_triple(TRIPLE).create_target_machine(cpu=arch, opt=3)
+    if arch not in _MACHINES:
+        _MACHINES[arch] = llvm.Target.from_triple(TRIPLE).create_target_machine(cpu=arch, opt=3)
+    return _MACHINES[arch]
 
 
 @dataclass
@@ -348,7 +355,8 @@ def generate_ptx(text: CudaModuleText, arch: str = DEFAULT_ARCH, internalize: bo
                     variable.linkage = "internal"
             dead = llvm.create_new_module_pass_manager()  # drop unused libdevice before O3 sees it
             dead.add_global_dead_code_eliminate_pass()
-            dead.run(module, llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options()))
+            dead_builder = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options())
+            dead.run(module, dead_builder)
     module.verify()
     timings.link = time.perf_counter() - start
     start = time.perf_counter()

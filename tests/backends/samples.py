@@ -6,17 +6,18 @@ from spikec.ir.parser import parse_module
 from spikec.ir.verify import verify_module
 
 # A noisy leaky neuron group with threshold, reset and a spike list: the typical kernel.
-NOISY_LIF = """
-kernel.array @G.v {length = 100} : f64
-kernel.array @G._spikespace {length = 101} : i32
-kernel.clock @defaultclock {dt = 0.0001}
-kernel.kernel @G.update {space = elements(100)} invariants() {
+def noisy_lif(n: int) -> str:
+    return f"""
+kernel.array @G.v {{length = {n}}} : f64
+kernel.array @G._spikespace {{length = {n + 1}}} : i32
+kernel.clock @defaultclock {{dt = 0.0001}}
+kernel.kernel @G.update {{space = elements({n})}} invariants() {{
   %dt = kernel.arg "dt" : f64
   %tau = kernel.arg "tau" : f64
   %decay = kernel.div %dt, %tau : f64
-} body(%i: i64) {
+}} body(%i: i64) {{
   %v = kernel.load @G.v[%i] : f64
-  %r = kernel.rand_normal %i {stream = 1, draw = 0} : f64
+  %r = kernel.rand_normal %i {{stream = 1, draw = 0}} : f64
   %dv = kernel.mul %v, %decay : f64
   %v_next = kernel.sub %v, %dv : f64
   %v2 = kernel.add %v_next, %r : f64
@@ -26,12 +27,15 @@ kernel.kernel @G.update {space = elements(100)} invariants() {
   %v3 = kernel.select %c, %z, %v2 : f64
   kernel.store @G.v[%i], %v3 : f64
   kernel.emit_spike @G._spikespace, %i if %c
-}
-kernel.schedule step() {
-  kernel.clear_spikes @G._spikespace {clock = @defaultclock}
-  kernel.launch @G.update {clock = @defaultclock, args = {dt = 0.0001, tau = 0.01}}
-}
+}}
+kernel.schedule step() {{
+  kernel.clear_spikes @G._spikespace {{clock = @defaultclock}}
+  kernel.launch @G.update {{clock = @defaultclock, args = {{dt = 0.0001, tau = 0.01}}}}
+}}
 """
+
+
+NOISY_LIF = noisy_lif(100)
 
 
 def parsed(text: str):
@@ -111,4 +115,40 @@ kernel.kernel @G.gather {space = elements(8)} invariants() {
 kernel.schedule step() {
   kernel.launch @G.gather {clock = @defaultclock}
 }
+"""
+
+
+def random_spikes(n: int, p: float = 0.3) -> str:
+    """Element i spikes with probability p (uniform draws, so exact on every target); a second
+    kernel over the spiking neurons re-emits every other one into a second list (position order)."""
+    return f"""
+kernel.array @P._spikespace {{length = {n + 1}}} : i32
+kernel.array @Q._spikespace {{length = {n + 1}}} : i64
+kernel.array @P.count {{length = {n}}} : i32
+kernel.clock @defaultclock {{dt = 0.0001}}
+kernel.kernel @P.fire {{space = elements({n})}} invariants() {{
+  %p = kernel.arg "p" : f64
+}} body(%i: i64) {{
+  %u = kernel.rand_uniform %i {{stream = 5, draw = 0}} : f64
+  %c = kernel.cmp lt, %u, %p : f64
+  kernel.emit_spike @P._spikespace, %i if %c
+}}
+kernel.kernel @Q.relay {{space = spikes(@P._spikespace)}} invariants() {{
+}} body(%i: i32) {{
+  %two = kernel.constant 2 : i32
+  %r = kernel.mod %i, %two : i32
+  %zero = kernel.constant 0 : i32
+  %even = kernel.cmp eq, %r, %zero : i32
+  %n = kernel.load @P.count[%i] : i32
+  %one = kernel.constant 1 : i32
+  %n2 = kernel.add %n, %one : i32
+  kernel.store @P.count[%i], %n2 : i32
+  kernel.emit_spike @Q._spikespace, %i if %even
+}}
+kernel.schedule step() {{
+  kernel.clear_spikes @P._spikespace {{clock = @defaultclock}}
+  kernel.launch @P.fire {{clock = @defaultclock, args = {{p = {p}}}}}
+  kernel.clear_spikes @Q._spikespace {{clock = @defaultclock}}
+  kernel.launch @Q.relay {{clock = @defaultclock}}
+}}
 """

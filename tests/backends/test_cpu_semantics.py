@@ -89,3 +89,13 @@ def test_spike_list_overflow_is_reported():
     exe.write("G._spikespace", np.r_[np.zeros(100, np.int32), 99])  # full but for one place
     with pytest.raises(KernelRuntimeError, match="overflows"):
         exe.run(1)
+
+
+def test_the_cuda_backend_says_why_it_is_unavailable():
+    from spikec.backends.errors import BackendUnavailableError
+    from spikec.runtime.cuda_driver import unavailable_reason
+
+    if not unavailable_reason():
+        pytest.skip("a GPU is present here")
+    with pytest.raises(BackendUnavailableError, match="CUDA backend is unavailable"):
+        get_backend("cuda")

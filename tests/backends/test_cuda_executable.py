@@ -1,0 +1,119 @@
+"""The CUDA executable against the CPU executable on the same modules (needs a GPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from spikec.backends import get_backend
+from spikec.backends.cache import CompileCache
+from spikec.backends.cpu import CpuExecutable
+from spikec.errors import KernelRuntimeError
+from spikec.ir import philox
+from spikec.ir.kernel import kernels
+from spikec.ir.kernel_ops import AtomicAddOp, StoreOp
+from tests.backends.helpers import assert_arrays_match, inexact, race_free
+from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, random_spikes, uniform_recorder
+from tests.backends.test_cpu_vs_interpreter import make_exact
+from tests.ir.kernel_generator import array_inputs, kernel_modules
+
+pytestmark = pytest.mark.cuda
+NO_DISK = CompileCache(None)
+
+
+def both(module, arrays=None, seed=0):
+    cuda = get_backend("cuda").executable(module, arrays, seed, cache=NO_DISK)
+    return CpuExecutable(module, arrays, seed, cache=NO_DISK), cuda
+
+
+def read_all(executable) -> dict:
+    return {name: executable.read(name) for name in executable.plan.arrays}
+
+
+def test_uniforms_are_bit_identical_on_the_gpu():
+    n, seed = 100_000, 987654321987
+    cpu, gpu = both(parsed(uniform_recorder(n)), seed=seed)
+    for step in range(3):
+        gpu.run(1)
+        np.testing.assert_array_equal(gpu.read("R.u"), philox.uniform(seed, 2, step, np.arange(n), 1))
+        np.testing.assert_allclose(gpu.read("R.z"), philox.normal(seed, 3, step, np.arange(n), 0), rtol=1e-14,
+                                   atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [100, 5000, 70_000])
+def test_spike_lists_are_in_order_and_equal_to_the_cpu(n):
+    cpu, gpu = both(parsed(random_spikes(n)), seed=n)
+    for ticks in (1, 1, 5):
+        cpu.run(ticks)
+        gpu.run(ticks)
+        assert gpu.clock_steps == cpu.clock_steps
+        for name in ("P._spikespace", "Q._spikespace", "P.count"):
+            np.testing.assert_array_equal(gpu.read(name), cpu.read(name), err_msg=name)
+    spikes = gpu.read("P._spikespace")
+    assert spikes[-1] > 0 and np.all(np.diff(spikes[:spikes[-1]]) > 0)
+
+
+def test_noisy_lif_and_two_clocks_match_the_cpu():
+    v0 = {"G.v": np.linspace(0, 1, 100)}
+    cpu, gpu = both(parsed(NOISY_LIF), v0, seed=4)
+    for _ in range(30):
+        cpu.run(1)
+        gpu.run(1)
+        np.testing.assert_array_equal(gpu.read("G._spikespace"), cpu.read("G._spikespace"))
+    np.testing.assert_allclose(gpu.read("G.v"), cpu.read("G.v"), rtol=1e-12)
+    cpu, gpu = both(parsed(TWO_CLOCKS), seed=9)
+    for chunk in (1, 3, 40):
+        cpu.run(chunk)
+        gpu.run(chunk)
+        assert gpu.clock_steps == cpu.clock_steps
+        assert_arrays_match(read_all(cpu), read_all(gpu), exact=True)
+
+
+def test_errors_and_interface_on_the_gpu():
+    _, gpu = both(parsed(GATHER), {"G.j": np.array([1, 2, 3, 4, 5, 6, 7, 9], np.int32)})
+    with pytest.raises(KernelRuntimeError, match=r"index 9 is outside 0..7"):
+        gpu.run(1)
+    gpu.write("G.j", np.zeros(8, np.int32))
+    gpu.write("G.x", 2.5)
+    gpu.run(3)
+    assert np.all(gpu.read("G.x") == 2.5)
+    gpu.clock_steps = {"defaultclock": 17}
+    assert gpu.clock_steps == {"defaultclock": 17}
+    module = parsed(NOISY_LIF.replace("kernel.clear_spikes @G._spikespace {clock = @defaultclock}\n", ""))
+    _, gpu = both(module, {"G.v": np.full(100, 5.0), "G._spikespace": np.r_[np.zeros(100, np.int32), 99]})
+    with pytest.raises(KernelRuntimeError, match="overflows"):
+        gpu.run(1)
+
+
+def deterministic_on_gpu(module) -> bool:
+    """Race-free and no two elements store to one place (the GPU keeps an unspecified one)."""
+    for kernel in kernels(module):
+        for op in kernel.body.ops:
+            if isinstance(op, StoreOp) and op.index is not kernel.index:
+                return False
+    return race_free(module)
+
+
+def float_atomics(module) -> bool:
+    return any(isinstance(op, AtomicAddOp) and op.value.type.is_float for op in module.walk())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                 HealthCheck.too_slow])
+@given(module=kernel_modules(), arrays=array_inputs(), seed=st.integers(0, 2**40), exact=st.booleans())
+def test_random_modules_match_the_cpu(module, arrays, seed, exact):
+    if exact:
+        make_exact(module, seed % 6)
+    assume(deterministic_on_gpu(module))
+    cpu, gpu = both(module, arrays, seed)
+    try:
+        cpu.run(2)
+    except KernelRuntimeError:
+        with pytest.raises(KernelRuntimeError):
+            gpu.run(2)
+        return
+    gpu.run(2)
+    bitwise = exact and not inexact(module) and not float_atomics(module)
+    assert_arrays_match(read_all(cpu), read_all(gpu), exact=bitwise, rtol=1e-5)
