@@ -12,6 +12,7 @@ from spikec.errors import (DimensionMismatchError, EquationError, FlagError, Mod
 from spikec.frontend.clocks import Clock, defaultclock
 from spikec.frontend.equations import Equations
 from spikec.frontend.groups import NeuronGroup
+from spikec.frontend.inputs import PoissonGroup, SpikeGeneratorGroup, TimedArray
 from spikec.frontend.monitors import (EventMonitor, PopulationRateMonitor, SpikeMonitor,
                                       StateMonitor)
 from spikec.frontend.synapses import Synapses

@@ -17,7 +17,8 @@ from spikec.frontend.clocks import Clock
 from spikec.frontend.dimension_check import (Source, check_condition, check_dimension,
                                              check_statement, infer)
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
-from spikec.frontend.groups import Code, Condition, Group, NeuronGroup
+from spikec.frontend.groups import Code, Condition, Event, Group, NeuronGroup
+from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import BOOLEAN, INTEGER, TIME, Namespace, caller_namespace
 from spikec.frontend.synapses import Synapses
@@ -92,12 +93,14 @@ def _object_op(op_class: type, obj: Group, namespace: Namespace,
         info = namespace.resolve(name)
         body.append(model.ConstantOp.create(attributes={
             "sym_name": SymbolRef(name), "value": info.value, "dim": info.dim}))
+    for op in timed_array_ops(trees, namespace):
+        body.append(op)
     for name, eq in obj.equations.items():
         if eq.expr is not None and "summed" not in eq.flags:
             kind = "differential" if eq.type == DIFFERENTIAL_EQUATION else "subexpression"
             body.append(model.EquationOp.create(attributes={
                 "sym_name": SymbolRef(name), "kind": kind, "expr": eq.expr.tree}))
-    for event in getattr(obj, "events", {}).values():
+    for event in _events(obj):
         attributes: dict[str, Any] = {"sym_name": SymbolRef(event.name),
                                       "condition": event.condition.expr}
         if event.code is not None:
@@ -112,6 +115,8 @@ def _object_op(op_class: type, obj: Group, namespace: Namespace,
             "sym_name": SymbolRef(operation.name), "clock": SymbolRef(operation.clock.name),
             "when": operation.when, "order": operation.order,
             "code": operation.code.statements}))
+    if isinstance(obj, SpikeGeneratorGroup):
+        body.append(obj.model_op())
     if isinstance(obj, Synapses):
         _append_synapse_members(obj, body)
     attributes = {"sym_name": SymbolRef(obj.name), "size": obj.size,
@@ -206,7 +211,7 @@ def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
             check_dimension(eq.expr.tree, eq.dim, namespace, source,
                             f"{obj.owner}: the subexpression '{eq.varname}'")
         trees.append(eq.expr.tree)
-    for event in getattr(obj, "events", {}).values():
+    for event in _events(obj):
         trees += _check_condition(event.condition, namespace)
         if event.code is not None:
             trees += _check_code(event.code, namespace, read_only)
@@ -220,6 +225,11 @@ def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
         for request in obj.connect_requests:
             trees += _check_connect(request, namespace)
     return trees
+
+
+def _events(obj: Group) -> list[Event]:
+    """The object's events with a condition (a SpikeGeneratorGroup's 'spike' has none)."""
+    return [event for event in getattr(obj, "events", {}).values() if event is not None]
 
 
 def _check_condition(condition: Condition, namespace: Namespace) -> list[Expr]:

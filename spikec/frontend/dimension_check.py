@@ -203,7 +203,25 @@ class _Inference:
                                         f"but '{format_expression(arg_expr)}' has dimension "
                                         f"{_show(arg.dim)}", arg.dim, TIME)
             return DIMENSIONLESS
+        if rule is DimensionRule.TIMED_ARRAY:
+            return self.timed_array_dimension(expr, signature, args)
         return DIMENSIONLESS  # ANY_TO_DIMENSIONLESS
+
+    def timed_array_dimension(self, expr: Call, signature: FunctionSignature,
+                              args: list[Inferred]) -> Dimension:
+        """`ta(t)` or `ta(t, i)`: a time, then an integer index; the values' dimension."""
+        if args[0].dim != TIME:
+            raise self.mismatch(expr.args[0], f"the first argument of '{expr.func}' must be a "
+                                f"time, but '{format_expression(expr.args[0])}' has dimension "
+                                f"{_show(args[0].dim)}", args[0].dim, TIME,
+                                hint=f"call it as '{expr.func}(t)'")
+        if len(args) == 2 and (not args[1].dim.is_dimensionless or args[1].kind != INTEGER):
+            raise ModelSyntaxError(f"the second argument of '{expr.func}' must be an integer "
+                                   f"index, but '{format_expression(expr.args[1])}' is a "
+                                   f"{args[1].kind} value of dimension '{args[1].dim}'",
+                                   self.source.location(expr.args[1].span),
+                                   f"index the columns with an integer, e.g. '{expr.func}(t, i)'")
+        return signature.result_dim
 
 
 def _promote(left: str, right: str) -> str:

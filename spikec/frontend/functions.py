@@ -3,12 +3,17 @@
 Brian's default functions (`exp`, `clip`, `rand`, ...). Each entry says how many arguments the
 function takes, what dimensions those must have, and what the result's dimension and kind are;
 the dimension checker applies the rule, the lowering later maps the name to an IR math op.
+An external object can also be called from model code (a `TimedArray`): it provides its
+signature as its `function_signature` attribute, and `Namespace.function` finds it there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
+
+from spikec.units import Dimension
 
 
 class DimensionRule(Enum):
@@ -19,6 +24,7 @@ class DimensionRule(Enum):
     SQRT = "the result has half the argument's dimension"           # sqrt
     ANY_TO_DIMENSIONLESS = "any dimension in, dimensionless out"  # sign
     TIME_TO_DIMENSIONLESS = "time arguments, dimensionless result"  # timestep(t, dt)
+    TIMED_ARRAY = "a time (and an integer index) in, `result_dim` out"  # ta(t), ta(t, i)
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,9 @@ class FunctionSignature:
     rule: DimensionRule
     result_kind: str = "float"   # 'float', 'integer' or 'boolean'
     stateful: bool = False       # draws random numbers: never merged or folded
+    result_dim: Dimension | None = None  # the result's dimension, for TIMED_ARRAY
+    # The object behind a function found in a namespace (a `TimedArray`), for building the IR.
+    implementation: Any = field(default=None, compare=False)
 
     def arity_text(self) -> str:
         if self.min_args == self.max_args:

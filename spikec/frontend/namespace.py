@@ -83,9 +83,16 @@ class Namespace:
         self.caller = caller or {}
 
     def function(self, name: str) -> FunctionSignature | None:
+        """The signature of the function `name` names: a default function, else an external
+        object that provides a `function_signature` (a `TimedArray`), looked up like a value."""
         if name in self.variables:
             return None
-        return DEFAULT_FUNCTIONS.get(name)
+        if name in DEFAULT_FUNCTIONS:
+            return DEFAULT_FUNCTIONS[name]
+        for mapping in (self.explicit, self.caller):
+            if mapping is not None and name in mapping:
+                return getattr(mapping[name], "function_signature", None)
+        return None
 
     def resolve(self, name: str) -> NameInfo | None:
         """The meaning of `name`, or None when it is unknown."""

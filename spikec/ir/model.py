@@ -188,8 +188,9 @@ class ObjectOp(ModelOp):
         return {op.sym_name: op for op in self.members(ConstantOp)}
 
     def known_names(self, ctx: VerifyContext) -> set[str]:
-        """Names code in this object may use: its variables and constants."""
-        return set(self.variables()) | set(self.constants())
+        """Names code in this object may use: its variables, constants and functions."""
+        functions = {op.sym_name for op in self.members(FunctionMemberOp)}
+        return set(self.variables()) | set(self.constants()) | functions
 
     def verify(self, ctx: VerifyContext) -> None:
         super().verify(ctx)
@@ -256,6 +257,10 @@ class MemberOp(ModelOp):
                     continue
                 ctx.fail(self, f"'{node_name}' is neither a variable nor a constant of "
                          f"@{owner.sym_name}", "declare it with model.variable or model.constant")
+
+
+class FunctionMemberOp(MemberOp):
+    """A member that the object's code may call as a function (`model.timed_array`)."""
 
 
 @register_op
@@ -421,3 +426,4 @@ __all__ = ["ClockOp", "GroupOp", "SynapsesOp", "VariableOp", "ConstantOp", "Equa
            "format_dimension"]
 
 from spikec.ir import model_state_update  # noqa: E402,F401  registers model.state_update
+from spikec.ir import model_inputs  # noqa: E402,F401  registers model.timed_array, ...

@@ -11,6 +11,7 @@ from spikec.ir.core import Module, Op
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
                                   UnaryOp, format_expression)
 from spikec.ir.model import (EquationOp, EventOp, ObjectOp, PathwayOp, RegularOp, SynapsesOp)
+from spikec.ir.model_inputs import TimedArrayOp
 from spikec.ir.model_state_update import StateUpdateOp
 from spikec.ir.types import Type
 from spikec.passes.pass_base import ModulePass, PassContext
@@ -63,6 +64,8 @@ class _ObjectChecker:
             self.names.update({f"{n}_pre": v for n, v in self._of(source).items()})
             self.names.update({f"{n}_post": v for n, v in self._of(target).items()})
         self.names.update(self._of(owner))
+        self.timed_arrays = {op.sym_name: op.attributes["dim"]
+                             for op in owner.members(TimedArrayOp)}
         self.count = 0
         self.op: Op | None = None
 
@@ -204,6 +207,11 @@ class _ObjectChecker:
         return None
 
     def call(self, expr: Call, args: list[Dimension]) -> tuple[Dimension, str]:
+        if expr.func in self.timed_arrays:
+            if args[0] != TIME:
+                self.fail(expr, f"the first argument of '{expr.func}' must be a time in "
+                          f"'{format_expression(expr)}'", args[0], TIME)
+            return self.timed_arrays[expr.func], "number"
         if expr.func in _DIMENSIONLESS_FUNCTIONS:
             for arg_expr, dim in zip(expr.args, args):
                 if not dim.is_dimensionless:

@@ -11,6 +11,7 @@ from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, N
                                   UnaryOp, substitute_names)
 from spikec.ir.expression_sympy import symbol
 from spikec.ir.model import EquationOp, EventOp, ObjectOp
+from spikec.ir.model_inputs import TimedArrayOp
 from spikec.ir.model_state_update import StateUpdateOp
 from spikec.passes.inline_subexpressions import substituted_subexpressions
 from spikec.passes.pass_base import ModulePass, PassContext, option
@@ -51,13 +52,13 @@ class Integrate(ModulePass):
     def apply(self, ctx: PassContext, module: Module) -> None:
         for owner in module.ops:
             if isinstance(owner, ObjectOp):
-                self._object(ctx, owner)
+                self._object(ctx, owner, module.lookup(owner.attributes["clock"]).attributes["dt"])
 
-    def _object(self, ctx: PassContext, owner: ObjectOp) -> None:
+    def _object(self, ctx: PassContext, owner: ObjectOp, dt: float) -> None:
         equations = clock_driven_equations(owner)
         if not equations:
             return
-        system = differential_system(owner, equations)
+        system = differential_system(owner, equations, dt)
         methods = (self.method,) if self.method else tuple(owner.attributes["methods"])
         integration = choose_and_integrate(system, methods)
         code = refractory_code(owner) + integration.code()
@@ -81,10 +82,18 @@ def clock_driven_equations(owner: ObjectOp) -> list[EquationOp]:
             and EVENT_DRIVEN not in variables[op.sym_name].attributes.get("flags", ())]
 
 
-def differential_system(owner: ObjectOp, equations: list[EquationOp]) -> DifferentialSystem:
+def differential_system(owner: ObjectOp, equations: list[EquationOp],
+                        dt: float | None = None) -> DifferentialSystem:
+    """The system of `equations`; with the object's `dt`, its TimedArrays whose steps are whole
+    multiples of dt count as constant over a step (Brian's `is_locally_constant`)."""
     definitions = substituted_subexpressions(owner)
     trees = {op.sym_name: substitute_names(op.attributes["expr"], definitions) for op in equations}
-    return DifferentialSystem.from_trees(f"@{owner.sym_name}", trees, _unless_refractory(owner))
+    system = DifferentialSystem.from_trees(f"@{owner.sym_name}", trees, _unless_refractory(owner))
+    if dt is not None:
+        system.locally_constant = frozenset(
+            op.sym_name for op in owner.members(TimedArrayOp)
+            if dt <= op.attributes["dt"] and (op.attributes["dt"] / dt).is_integer())
+    return system
 
 
 def choose_and_integrate(system: DifferentialSystem, methods: tuple[str, ...]):

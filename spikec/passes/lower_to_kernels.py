@@ -12,6 +12,7 @@ from spikec.ir.kernel import ScheduleOp
 from spikec.ir.kernel_decls import ArrayOp, ClockOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import LoweringError
+from spikec.passes.lowering.input_kernels import input_kernels
 from spikec.passes.lowering.monitor_kernels import MonitorLowering
 from spikec.passes.lowering.neuron_kernels import (STORED_ROLES, GroupContext, StreamCounter,
                                                    group_kernels, group_names, spike_list_name)
@@ -80,6 +81,11 @@ class LowerToKernels(ModulePass):
             group_ops, group_items = group_kernels(context, dt_of)
             kernels += group_ops
             items += group_items
+            input_arrays, input_ops, input_items = input_kernels(
+                context, dt_of[context.clock])
+            arrays += input_arrays
+            kernels += input_ops
+            items += input_items
         monitors = MonitorLowering(contexts, dt_of, self.spike_buffer_steps,
                                    self.minimum_spike_buffer, self.state_buffer_values)
         for op in ops:

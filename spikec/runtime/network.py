@@ -19,6 +19,7 @@ from spikec.frontend.groups import Group, NeuronGroup
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import caller_namespace
 from spikec.frontend.synapses import Synapses
+from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
 from spikec.runtime.devices import device_settings
 from spikec.runtime.executables import Executable, create_executable
@@ -97,7 +98,7 @@ class Network:
     # -- building ---------------------------------------------------------------------------
     def _signature(self, objects: list[Any]) -> tuple:
         clocks = {id(c): c for obj in objects for c in _clocks(obj)}
-        return (tuple(id(obj) for obj in objects),
+        return (tuple((id(obj), getattr(obj, "input_version", 0)) for obj in objects),
                 tuple((c.name, c.dt_seconds) for c in clocks.values()),
                 device_settings.device, device_settings.pipeline, device_settings.seed)
 
@@ -126,6 +127,8 @@ class Network:
     def _initial_arrays(self, objects: list[Any], compiled: CompiledModel) -> dict[str, np.ndarray]:
         from spikec.ir.interpreter import allocate_arrays
         arrays = allocate_arrays(compiled.kernel_ir)
+        for name, values in input_array_values(compiled.model_ir).items():
+            arrays[name][...] = values  # TimedArray values, spike generator spikes
         for obj in objects:
             if isinstance(obj, Group):
                 for name, values in obj.values.all_arrays().items():

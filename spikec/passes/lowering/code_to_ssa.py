@@ -21,6 +21,7 @@ from spikec.ir.kernel_ops import (AddOp, AndOp, ArgOp, CastOp, CmpOp, ConstantOp
                                   NotOp, OrOp, PowOp, RandNormalOp, RandUniformOp, SelectOp,
                                   StoreOp, SubOp, TimeOp)
 from spikec.ir.types import Type
+from spikec.passes.lowering.timed_arrays import TimedArrayAccess, emit_timed_array
 
 
 class LoweringError(SpikecError):
@@ -47,6 +48,7 @@ class Names:
     constants: dict[str, tuple[float | int | bool, Type]] = field(default_factory=dict)
     subexpressions: dict[str, ast.Expr] = field(default_factory=dict)
     conditional_writes: dict[str, str] = field(default_factory=dict)  # var -> boolean var
+    timed_arrays: dict[str, TimedArrayAccess] = field(default_factory=dict)  # callable by name
 
 
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
@@ -197,6 +199,9 @@ class BodyEmitter:
             self.draws += 1
             return self.convert(value, self.float_type)
         args = [self.expression(a) for a in expr.args]
+        if func in self.names.timed_arrays:
+            return emit_timed_array(self, self.names.timed_arrays[func], args,
+                                    self.names.constants["dt"][0])
         if func in _MATH_SAME_NAME:
             operand = args[0] if func == "abs" and args[0].type == Type.I64 \
                 else self.to_float(args[0])

@@ -110,7 +110,7 @@ class MonitorLowering:
         names = source.names
         emitter.names = Names(dict(names.arrays),
                               {**names.constants, "dt": (self.dt_of[source.clock], Type.F64)},
-                              dict(names.subexpressions))
+                              dict(names.subexpressions), timed_arrays=names.timed_arrays)
         emitter.element = element
         emitter.values["i"] = element
         return {variable: emitter.read(variable) for variable in variables}

@@ -22,6 +22,7 @@ from spikec.ir.kernel_ops import EmitSpikeOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import ArrayAccess, BodyEmitter, LoweringError, Names
 from spikec.passes.lowering.schedule_order import ScheduledItem, slot_key
+from spikec.passes.lowering.timed_arrays import timed_array_accesses
 
 STORED_ROLES = ("state", "parameter", "lastspike", "not_refractory", "delay")
 
@@ -84,6 +85,7 @@ def group_names(group: model.ObjectOp) -> Names:
         value = constant.attributes["value"]
         names.constants[name] = (value, Type.I64 if isinstance(value, int) else Type.F64)
     names.constants["N"] = (group.attributes["size"], Type.I64)
+    names.timed_arrays = timed_array_accesses(group)
     for equation in group.members(model.EquationOp):
         if equation.attributes["kind"] == "subexpression":
             names.subexpressions[equation.sym_name] = equation.attributes["expr"]
@@ -94,7 +96,8 @@ def new_kernel(context: GroupContext, suffix: str, space, dt: float) -> tuple[Ke
     """An empty kernel of the group and its emitter; `dt` is the launching clock's step."""
     kernel = KernelOp(f"{context.name}.{suffix}", space)
     names = Names(dict(context.names.arrays), {**context.names.constants, "dt": (dt, Type.F64)},
-                  dict(context.names.subexpressions), dict(context.names.conditional_writes))
+                  dict(context.names.subexpressions), dict(context.names.conditional_writes),
+                  context.names.timed_arrays)
     emitter = BodyEmitter(kernel, names, context.float_type, context.streams.take())
     if "i" in context.op.variables():
         emitter.values["i"] = kernel.index

@@ -44,7 +44,7 @@ def exact(system: DifferentialSystem) -> Integration:
                                    f"(noise {', '.join(system.noise_names)})")
     M, B = linear_system(system)
     for entry in list(M) + list(B):
-        if not constant_over_dt(entry):
+        if not constant_over_dt(entry, system.locally_constant):
             raise UnsupportedEquations(f"the coefficient '{entry}' is not constant over a time "
                                        "step (it uses t or a random function)")
     if sympy.simplify(M.det()) == 0:

@@ -37,6 +37,9 @@ class DifferentialSystem:
     names: tuple[str, ...]
     rhs: dict[str, sympy.Expr]
     texts: dict[str, str] = field(default_factory=dict)   # equations as written, for messages
+    # Functions constant over a step when called at t (TimedArrays whose dt is a multiple of
+    # the object's): Brian's `is_locally_constant`.
+    locally_constant: frozenset[str] = frozenset()
 
     @classmethod
     def from_trees(cls, owner: str, trees: dict[str, Expr],
@@ -101,12 +104,16 @@ class DifferentialSystem:
         return None
 
 
-def constant_over_dt(expr: sympy.Expr) -> bool:
-    """Brian's `is_constant_over_dt`: no `t`, no random function."""
-    if T in expr.free_symbols:
+def constant_over_dt(expr: sympy.Expr, locally_constant: frozenset[str] = frozenset()) -> bool:
+    """Brian's `is_constant_over_dt`: no random function, and no `t` except as an argument of
+    a function in `locally_constant` (`ta(t)`)."""
+    if expr == T:
         return False
-    return not any(getattr(f.func, "__name__", "") in STATEFUL_FUNCTIONS
-                   for f in expr.atoms(sympy.Function))
+    name = getattr(expr.func, "__name__", "") if isinstance(expr, sympy.Function) else ""
+    if name in STATEFUL_FUNCTIONS:
+        return False
+    return all((arg == T and name in locally_constant) or constant_over_dt(arg, locally_constant)
+               for arg in expr.args)
 
 
 @dataclass
