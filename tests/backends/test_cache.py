@@ -38,7 +38,8 @@ def test_a_second_compile_in_the_process_is_a_memory_hit():
 
 
 def test_the_disk_cache_survives_the_process(tmp_path):
-    environment = {**os.environ, "SPIKEC_CACHE_DIR": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    path = os.pathsep.join([os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])])
+    environment = {**os.environ, "SPIKEC_CACHE_DIR": str(tmp_path), "PYTHONPATH": path}
     runs = [subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=environment)
             for _ in range(2)]
     for run in runs:
