@@ -97,3 +97,17 @@ def events_and_regular_code(sim):
     return {"i": spikes.i[:], "t": spikes.t_[:], "half_i": halves.i[:], "half_t": halves.t_[:],
             "rate": rate.rate_[:], "v": trace.v_[:], "drive": trace.drive_[:],
             "crossings": G.crossings[:], "kicks": G.kicks[:]}
+
+
+def assert_same_records(found: dict, expected: dict, rtol: float, atol: float = 0.0) -> None:
+    """Integer records (indices, counts) equal exactly; float records within tolerance."""
+    import numpy as np
+
+    assert found.keys() == expected.keys()
+    for key in expected:
+        want, got = np.asarray(expected[key]), np.asarray(found[key])
+        assert got.shape == want.shape, key
+        if want.dtype.kind in "iub":
+            np.testing.assert_array_equal(got, want, err_msg=key)
+        else:
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=key)

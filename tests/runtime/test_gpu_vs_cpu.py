@@ -9,8 +9,8 @@ import pytest
 
 import spikec
 from spikec.runtime.devices import device_settings
-from tests.runtime.neuron_models import (adex, events_and_regular_code, hodgkin_huxley,
-                                         izhikevich, lif)
+from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
+                                         hodgkin_huxley, izhikevich, lif)
 
 pytestmark = pytest.mark.cuda
 
@@ -36,13 +36,7 @@ def run_on(device: str, model, **kwargs) -> dict:
 def test_gpu_matches_cpu(model, kwargs):
     cpu = run_on("cpu", model, **kwargs)
     gpu = run_on("cuda", model, **kwargs)
-    for key in cpu:
-        want, got = np.asarray(cpu[key]), np.asarray(gpu[key])
-        assert got.shape == want.shape, key
-        if want.dtype.kind in "iub":
-            np.testing.assert_array_equal(got, want, err_msg=key)
-        else:
-            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15, err_msg=key)
+    assert_same_records(gpu, cpu, rtol=1e-9, atol=1e-15)
 
 
 def test_noise_is_identical_on_both_devices():

@@ -11,7 +11,8 @@ import pytest
 import spikec
 from spikec.runtime.devices import device_settings
 
-from tests.runtime.neuron_models import adex, events_and_regular_code, hodgkin_huxley, izhikevich, lif
+from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
+                                         hodgkin_huxley, izhikevich, lif)
 
 brian2 = pytest.importorskip("brian2")
 pytestmark = pytest.mark.brian
@@ -47,14 +48,7 @@ def compare(model, rtol=1e-9, atol=0.0, **kwargs):
     expected = run_brian(model, **kwargs)
     spikec.defaultclock.dt = 0.1 * spikec.ms
     found = model(spikec, **kwargs)
-    assert found.keys() == expected.keys()
-    for key in expected:
-        want, got = np.asarray(expected[key]), np.asarray(found[key])
-        assert got.shape == want.shape, key
-        if want.dtype.kind in "iub":
-            np.testing.assert_array_equal(got, want, err_msg=key)
-        else:
-            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=key)
+    assert_same_records(found, expected, rtol, atol)
     return found
 
 
