@@ -24,9 +24,9 @@ import numpy as np
 
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cache import CompileCache, default_cache
-from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, DEFAULT_ARCH, TRIPLE, CudaModuleText,
-                                          PtxTimings, generate_ptx, leading_clears, libdevice_module,
-                                          lower_for_cuda)
+from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, DEFAULT_ARCH, TRIPLE,
+                                          CudaModuleText, PtxTimings, generate_ptx, leading_clears,
+                                          libdevice_module, lower_for_cuda)
 from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
 from spikec.ir.core import Module
@@ -114,8 +114,9 @@ class CudaExecutable(Executable):
             for op in abi.emits:
                 dtype = self.plan.arrays[op.spike_list.name].element_type.numpy_dtype
                 size = max(1, abi.position_capacity)
+                flag_bytes = -(-size // COMPACT_CHUNK) * COMPACT_CHUNK
                 self.scratch[(abi.kernel, op.spike_list.name)] = (
-                    cuda.DeviceArray.zeros(size, np.uint8), cuda.DeviceArray.zeros(size, dtype),
+                    cuda.DeviceArray.zeros(flag_bytes, np.uint8), cuda.DeviceArray.zeros(size, dtype),
                     cuda.DeviceArray.zeros(1, np.int64))
         self.context.synchronize()
         self.graph = cuda.Graph.capture(self.record_tick, self.stream)

@@ -16,12 +16,12 @@ Entry points of the PTX (all ``.visible .entry``; 256 threads per block unless s
 
 Spike order: an emit_spike on the GPU writes, per position p of the launch, a flag byte and the
 value into scratch buffers (the "flag pass"; the kernel also stores its position count). The
-compaction kernel then walks the positions in chunks of 1024: a warp ballot gives each flagged
-thread its rank in its warp, the 32 warp counts (shared memory) give the warp offsets, and the
-flagged values are written at count + offset, in position order, which is the interpreter's
-order. It costs one extra launch (~1 us as a graph node) and O(n / 1024) block-wide steps of a
-few hundred ns each: about 1 us per 1e3 - 1e4 neurons and ~0.3 ms at 1e6 (a multi-block scan is the
-next step for big groups; see docs/backends.md).
+compaction kernel then walks the positions in chunks of 8192, each thread taking 8 consecutive
+flag bytes as one word: the popcount of the word is the thread's count, a warp shuffle scan gives
+each thread its offset in its warp, the 32 warp totals (shared memory) give the warp offsets, and
+each thread writes its flagged values at count + offset, in position order, which is the
+interpreter's order. It costs one extra launch (~1 us as a graph node) and O(n / 8192) block-wide
+steps (a multi-block scan is the next step for big groups; see docs/backends.md).
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ TRIPLE = "nvptx64-nvidia-cuda"
 DEFAULT_ARCH = "sm_90"
 BLOCK = 256
 COMPACT_BLOCK = 1024
+FLAGS_PER_THREAD = 8
+COMPACT_CHUNK = COMPACT_BLOCK * FLAGS_PER_THREAD   # positions per step of the compaction loop;
+# the flag buffers are allocated in multiples of it, as its threads read whole 8-byte words
 _PTR = ir.PointerType()
 _INITIALIZED: list[bool] = []
 
@@ -179,8 +182,8 @@ def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None
     builder = ir.IRBuilder(function.append_basic_block("entry"))
     _due_or_return(builder, lowered.plan, state, clock, function)
     barrier = _intrinsic(builder, "llvm.nvvm.barrier0", VOID, [])
-    ballot = _intrinsic(builder, "llvm.nvvm.vote.ballot.sync", I32, [I32, I1])
-    popcount = _intrinsic(builder, "llvm.ctpop.i32", I32, [I32])
+    shuffle_up = _intrinsic(builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
+    popcount64 = _intrinsic(builder, "llvm.ctpop.i64", I64, [I64])
     count = builder.load(count_pointer, typ=I64)
     start = builder.sext(builder.load(builder.gep(spikes, [capacity], source_etype=element), typ=element), I64)
     thread = _sreg(builder, "tid.x")
@@ -197,17 +200,24 @@ def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None
     builder.cbranch(builder.icmp_signed("<", chunk, count), body, done)
 
     builder.position_at_end(body)
-    position = builder.add(chunk, builder.zext(thread, I64))
-    inside = builder.icmp_signed("<", position, count)
-    safe = builder.select(inside, position, ir.Constant(I64, 0))
-    flag_byte = builder.load(builder.gep(flags, [safe], source_etype=I8), typ=I8)
-    flag = builder.and_(inside, builder.icmp_unsigned("!=", flag_byte, ir.Constant(I8, 0)))
-    votes = builder.call(ballot, [ir.Constant(I32, -1), flag])
-    below = builder.sub(builder.shl(ir.Constant(I32, 1), lane), ir.Constant(I32, 1))
-    rank = builder.call(popcount, [builder.and_(votes, below)])
-    with builder.if_then(builder.icmp_signed("==", lane, ir.Constant(I32, 0))):
-        builder.store(builder.call(popcount, [votes]),
-                      builder.gep(warp_counts, [ir.Constant(I32, 0), warp]))
+    # Each thread takes FLAGS_PER_THREAD consecutive flag bytes (0 or 1) as one i64 word.
+    first = builder.add(chunk, builder.mul(builder.zext(thread, I64), ir.Constant(I64, FLAGS_PER_THREAD)))
+    valid = builder.sub(count, first)
+    valid = builder.select(builder.icmp_signed("<", valid, ir.Constant(I64, 0)), ir.Constant(I64, 0), valid)
+    full = builder.icmp_signed(">=", valid, ir.Constant(I64, FLAGS_PER_THREAD))
+    shift = builder.select(full, ir.Constant(I64, 0), builder.mul(valid, ir.Constant(I64, 8)))
+    partial = builder.sub(builder.shl(ir.Constant(I64, 1), shift), ir.Constant(I64, 1))
+    mask = builder.select(full, ir.Constant(I64, -1), partial)
+    word = builder.and_(builder.load(builder.gep(flags, [first], source_etype=I8), typ=I64, align=8), mask)
+    mine = builder.trunc(builder.call(popcount64, [word]), I32)
+    inclusive = mine
+    for delta in (1, 2, 4, 8, 16):  # warp-inclusive scan of the counts
+        up = builder.call(shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
+                                       ir.Constant(I32, 0)])
+        has = builder.icmp_unsigned(">=", lane, ir.Constant(I32, delta))
+        inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(I32, 0)))
+    with builder.if_then(builder.icmp_signed("==", lane, ir.Constant(I32, 31))):
+        builder.store(inclusive, builder.gep(warp_counts, [ir.Constant(I32, 0), warp]))
     builder.call(barrier, [])
     prefix, total = ir.Constant(I32, 0), ir.Constant(I32, 0)
     for w in range(COMPACT_BLOCK // 32):
@@ -215,17 +225,21 @@ def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None
         total = builder.add(total, c)
         before = builder.icmp_unsigned("<", ir.Constant(I32, w), warp)
         prefix = builder.add(prefix, builder.select(before, c, ir.Constant(I32, 0)))
-    target = builder.add(base, builder.zext(builder.add(prefix, rank), I64))
-    with builder.if_then(flag):
-        with builder.if_else(builder.icmp_signed("<", target, capacity)) as (fits, overflow):
-            with fits:
-                value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
-                builder.store(value, builder.gep(spikes, [target], source_etype=element))
-            with overflow:
-                builder.store(error_code, state_pointer(builder, state, STATE_ERROR))
-                builder.store(target, state_pointer(builder, state, STATE_ERROR_VALUE))
+    target = builder.add(base, builder.zext(builder.sub(builder.add(prefix, inclusive), mine), I64))
+    for k in range(FLAGS_PER_THREAD):  # this thread's flagged values, in position order
+        flag = builder.trunc(builder.lshr(word, ir.Constant(I64, 8 * k)), I1)
+        with builder.if_then(flag):
+            with builder.if_else(builder.icmp_signed("<", target, capacity)) as (fits, overflow):
+                with fits:
+                    position = builder.add(first, ir.Constant(I64, k))
+                    value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
+                    builder.store(value, builder.gep(spikes, [target], source_etype=element))
+                with overflow:
+                    builder.store(error_code, state_pointer(builder, state, STATE_ERROR))
+                    builder.store(target, state_pointer(builder, state, STATE_ERROR_VALUE))
+        target = builder.add(target, builder.zext(flag, I64))
     builder.call(barrier, [])
-    chunk.add_incoming(builder.add(chunk, ir.Constant(I64, COMPACT_BLOCK)), builder.block)
+    chunk.add_incoming(builder.add(chunk, ir.Constant(I64, COMPACT_CHUNK)), builder.block)
     base.add_incoming(builder.add(base, builder.zext(total, I64)), builder.block)
     builder.branch(header)
 
