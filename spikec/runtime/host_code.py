@@ -16,6 +16,7 @@ import numpy as np
 
 from spikec.frontend.dimension_check import Source, check_condition, check_statement, infer
 from spikec.frontend.groups import Group
+from spikec.frontend.inputs import timed_array_ops
 from spikec.frontend.namespace import BOOLEAN, INTEGER, Namespace
 from spikec.ir.core import Module
 from spikec.ir.expression import Expr, Statement, identifiers
@@ -29,6 +30,7 @@ from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import ArrayAccess, BodyEmitter, Names
 from spikec.frontend.variables import CONSTANT, INDEX, SUBEXPRESSION_ROLE
 from spikec.passes.lowering.neuron_kernels import STORED_ROLES
+from spikec.passes.lowering.timed_arrays import timed_array_access
 from spikec.runtime.devices import device_settings
 
 INITIALISER_STREAM_BASE = 1 << 31
@@ -70,6 +72,7 @@ class HostCode:
         self.float_type = Type.F32 if group.dtype == np.float32 else Type.F64
         self.namespace = Namespace({n: (s.dim, s.kind) for n, s in group.variables.items()},
                                    group.namespace, namespace)
+        self.input_values: dict[str, np.ndarray] = {}  # TimedArray values the code reads
 
     def _names(self, trees: list[Expr]) -> Names:
         names = Names()
@@ -92,6 +95,10 @@ class HostCode:
                     names.constants[name] = (info.value, kind)
         names.constants["N"] = (self.group.size, Type.I64)
         names.constants["dt"] = (self.group.clock.dt_seconds, Type.F64)
+        for op in timed_array_ops(pending, self.namespace):
+            access = timed_array_access(f"_timedarray_{op.sym_name}", op)
+            names.timed_arrays[op.sym_name] = access
+            self.input_values[access.array] = np.array(op.attributes["values"], np.float64)
         return names
 
     def _run(self, kernel: KernelOp, emitter: BodyEmitter, extra: dict[str, ArrayOp],
@@ -102,6 +109,9 @@ class HostCode:
                         arrays.items()] + list(extra.values())
         for op in extra.values():
             arrays[op.array_name] = np.zeros(op.length, op.element_type.numpy_dtype)
+        for name, values in self.input_values.items():
+            declarations.append(ArrayOp(name, Type.F64, len(values)))
+            arrays[name] = values
         module = Module(declarations + [kernel])
         seed, stream = initialiser_streams.take()
         emitter.stream = stream

@@ -146,6 +146,20 @@ def test_timed_array_out_of_range_column_gives_nan(device):
     assert np.isnan(S.v_[2, 0]) and S.v_[1, 0] == 0.002
 
 
+def test_timed_array_in_string_assignment(device):
+    ms, mV = spikec.ms, spikec.mV
+    ta = spikec.TimedArray([1, 2] * mV, dt=0.1 * ms)
+    tb = spikec.TimedArray([[1, 2], [3, 4]] * mV, dt=0.1 * ms)
+    G = spikec.NeuronGroup(3, "v : volt")
+    G.v = "ta(t) + tb(0.1*ms, i)"
+    values = np.asarray(G.v / mV)
+    np.testing.assert_allclose(values[:2], [4, 5])
+    assert np.isnan(values[2])
+    spikec.Network(G).run(0.2 * ms)
+    G.v = "ta(t)"
+    np.testing.assert_allclose(np.asarray(G.v / mV), 2)
+
+
 # -- PoissonGroup -------------------------------------------------------------------------------
 def test_poisson_rate_and_independence(device):
     spikec.seed(11)

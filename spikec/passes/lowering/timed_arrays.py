@@ -36,15 +36,16 @@ def timed_array_name(owner: str, name: str) -> str:
     return f"{owner}._timedarray_{name}"
 
 
+def timed_array_access(array: str, op: TimedArrayOp) -> TimedArrayAccess:
+    """How to read the values of `op`, kept in `array`."""
+    shape = op.shape
+    return TimedArrayAccess(array, op.attributes["dt"], shape[0], shape[1] if len(shape) == 2 else 0)
+
+
 def timed_array_accesses(owner: ObjectOp) -> dict[str, TimedArrayAccess]:
     """The TimedArrays code of `owner` may call, by the name the code uses."""
-    accesses = {}
-    for op in owner.members(TimedArrayOp):
-        shape = op.shape
-        accesses[op.sym_name] = TimedArrayAccess(timed_array_name(owner.sym_name, op.sym_name),
-                                                 op.attributes["dt"], shape[0],
-                                                 shape[1] if len(shape) == 2 else 0)
-    return accesses
+    return {op.sym_name: timed_array_access(timed_array_name(owner.sym_name, op.sym_name), op)
+            for op in owner.members(TimedArrayOp)}
 
 
 def timed_array_values(module: Module) -> dict[str, np.ndarray]:
@@ -81,5 +82,5 @@ def _clip(emitter, value: Value, high: int) -> Value:
     return emitter.body.add(MinOp(low, emitter.constant(high, Type.I64)))
 
 
-__all__ = ["TimedArrayAccess", "timed_array_accesses", "timed_array_values", "emit_timed_array",
+__all__ = ["TimedArrayAccess", "timed_array_access", "timed_array_accesses", "timed_array_values", "emit_timed_array",
            "timed_array_name"]
