@@ -27,7 +27,9 @@ class LowerToKernels(ModulePass):
     a spike list per event (`G._spikespace`, N+1 entries), and kernels: the state update (with
     the refractoriness prelude), one threshold kernel per event (after clearing its spike list),
     the reset and `run_on_event` code over the spike list, and `run_regularly` code. Monitors
-    record into buffers on the device (see `spikec.passes.lowering.monitor_kernels`). The
+    record into buffers on the device (see `spikec.passes.lowering.monitor_kernels`). Inputs
+    (docs/inputs.md): each `model.timed_array` becomes an array of its values read by calls, a
+    `model.spike_generator` a kernel emitting its spikes from per-step arrays. The
     schedule orders everything as Brian does: by slot (`start`, `groups`, `thresholds`,
     `synapses`, `resets`, `end`, with `before_`/`after_`), then `order`, then name. Constants
     become kernel arguments bound in each launch. Random numbers use one Philox stream per
