@@ -250,10 +250,9 @@ def test_poisson_rates_expression_must_be_a_rate():
     assert "rates" in str(error.value) and "hertz" in str(error.value)
 
 
-def test_exact_refuses_a_timed_array_finer_than_dt():
+def test_exact_refuses_a_timed_array_finer_than_dt(device):
     ta = spikec.TimedArray([1, 2] * spikec.mV, dt=0.05 * spikec.ms)
     G = spikec.NeuronGroup(1, "dv/dt = (ta(t) - v)/(5*ms) : volt", method="exact")
-    spikec.set_device("interpreter")
     with pytest.raises(SpikecError) as error:
         spikec.Network(G).run(0.1 * spikec.ms, namespace={"ta": ta})
     assert "not constant over a time step" in str(error.value)
