@@ -6,7 +6,7 @@ graph replays per kernel node, copy bandwidths, context creation and PTX JIT loa
 Method: every figure is a median over repetitions after warm-up runs. Host costs are
 `time.perf_counter` around a batch of calls (the GPU keeps up, so the queue never fills); device
 costs are CUDA events recorded on the stream around the work. Kernels are the hand-written ones of
-spikec.runtime.cuda_driver_samples. docs/runtime-cuda.md records the results and discusses them.
+spikec.backends.cuda_driver_samples. docs/cuda-driver.md records the results and discusses them.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from spikec.runtime import cuda_driver as cuda
-from spikec.runtime.cuda_driver_samples import sample_ptx
+from spikec.backends import cuda_driver as cuda
+from spikec.backends.cuda_driver_samples import sample_ptx
 
 BATCH = 2000          # launches per timed batch
 BATCHES = 15

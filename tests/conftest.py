@@ -11,7 +11,7 @@ def pytest_collection_modifyitems(config, items):
     cuda_items = [item for item in items if item.get_closest_marker("cuda") is not None]
     if not cuda_items:
         return
-    from spikec.runtime.cuda_driver import unavailable_reason
+    from spikec.backends.cuda_driver import unavailable_reason
     reason = unavailable_reason()
     if reason:
         skip = pytest.mark.skip(reason=f"no usable CUDA GPU: {reason}")

@@ -1,6 +1,7 @@
 """Code generators from kernel IR: the shared lowering to LLVM IR (`lower_to_llvm`), the CPU target
 (`cpu`: MCJIT, the whole schedule loop in native code) and the CUDA target (`cuda_codegen`: PTX
-with libdevice; `cuda`: the executable replaying CUDA graphs). docs/backends.md explains the design.
+with libdevice; `cuda`: the executable replaying CUDA graphs; `cuda_driver`: the thin, checked layer
+over the CUDA driver API that loads and launches it). docs/backends.md explains the design.
 
     backend = get_backend("cpu")          # or "cuda"
     exe = backend.executable(module, arrays, seed=1)

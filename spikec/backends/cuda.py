@@ -1,4 +1,4 @@
-"""The CUDA executable: PTX (`cuda_codegen`, cached) loaded through `spikec.runtime.cuda_driver`,
+"""The CUDA executable: PTX (`cuda_codegen`, cached) loaded through `spikec.backends.cuda_driver`,
 one tick captured as a CUDA graph and replayed.
 
 The graph of one tick: ``spikec_tick_begin`` (which clocks are due, leading spike-list clears), then
@@ -36,8 +36,8 @@ MAX_GRID = 65535
 
 
 def _driver():
-    # The driver layer lives in spikec.runtime (written alongside); imported on use only.
-    from spikec.runtime import cuda_driver
+    # The driver layer (cuda-bindings) is imported on use only: the CPU never needs it.
+    from spikec.backends import cuda_driver
 
     return cuda_driver
 

@@ -1,2 +1,3 @@
-"""The executor: device and host buffers, connectivity construction, the step loop, monitors.
-Built by the neuron-model issue; this package holds no code yet."""
+"""The executor: devices, building networks (model IR → kernel IR → executable), the run loop in
+chunks, monitors' data, variable storage and host-side code. Above the frontend, passes and
+backends; `docs/runtime.md` explains it."""

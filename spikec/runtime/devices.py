@@ -39,7 +39,7 @@ def set_device(device: str, pipeline: str | None = None, **options: object) -> N
         raise SpikecError(f"set_device: unknown options {', '.join(sorted(options))}",
                           hint="set_device(device, pipeline=None) is all spikec takes")
     if device == "cuda":
-        from spikec.runtime import cuda_driver
+        from spikec.backends import cuda_driver
         if not cuda_driver.available():
             raise SpikecError("set_device('cuda'): no usable NVIDIA GPU",
                               hint=f"{cuda_driver.unavailable_reason()}; "

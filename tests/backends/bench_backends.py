@@ -50,7 +50,7 @@ def main() -> None:
     CpuExecutable(module, cache=CompileCache(None))
     results["cpu_compile_s"] = time.perf_counter() - start
     print("compile:", json.dumps(results))
-    from spikec.runtime.cuda_driver import unavailable_reason
+    from spikec.backends.cuda_driver import unavailable_reason
 
     gpu = not unavailable_reason()
     for n in (1_000, 100_000, 1_000_000):

@@ -93,7 +93,7 @@ def test_spike_list_overflow_is_reported():
 
 def test_the_cuda_backend_says_why_it_is_unavailable():
     from spikec.backends.errors import BackendUnavailableError
-    from spikec.runtime.cuda_driver import unavailable_reason
+    from spikec.backends.cuda_driver import unavailable_reason
 
     if not unavailable_reason():
         pytest.skip("a GPU is present here")

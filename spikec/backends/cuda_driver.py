@@ -1,6 +1,6 @@
 """spikec's CUDA driver layer, in one import: a thin, checked layer over `cuda.bindings.driver`.
 
-    from spikec.runtime import cuda_driver as cuda
+    from spikec.backends import cuda_driver as cuda
     if cuda.available():
         context = cuda.Context.primary()                  # device 0, made current
         module = cuda.Module(ptx_text)                    # JIT errors carry the JIT log
@@ -12,7 +12,7 @@
 The pieces live in `cuda_driver_core` (errors, device, context, streams, events, modules),
 `cuda_driver_launch` (kernel parameters and launches), `cuda_driver_memory` (device buffers and arrays, pinned host arrays) and `cuda_graph`.
 Nothing imports cuda-bindings until a GPU is asked for; `available()` and `unavailable_reason()`
-work everywhere. docs/runtime-cuda.md has the measured costs (launch, graph node, copy, JIT).
+work everywhere. docs/cuda-driver.md has the measured costs (launch, graph node, copy, JIT).
 """
 
 from .cuda_driver_core import (CudaError, Context, Device, Event, Function, Module, Stream, available,

@@ -4,7 +4,7 @@ and events, over NVIDIA's `cuda.bindings.driver` (the optional `cuda` extra).
 Every driver call goes through `check`, which turns a failing `CUresult` into a `CudaError` that
 names the call, the driver's error name and text, and a hint. Nothing here imports
 `cuda.bindings` at module load: `available()` says whether a GPU can be used, and why not, on any
-machine. Import `spikec.runtime.cuda_driver` (the facade) rather than this module.
+machine. Import `spikec.backends.cuda_driver` (the facade) rather than this module.
 """
 
 from __future__ import annotations

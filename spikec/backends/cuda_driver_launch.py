@@ -1,7 +1,7 @@
 """Kernel launches: parameters packed into the array of pointers cuLaunchKernel takes, one-off
 launches, and prepared launches that cost one driver call.
 
-Import `spikec.runtime.cuda_driver` (the facade) rather than this module.
+Import `spikec.backends.cuda_driver` (the facade) rather than this module.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from spikec.errors import SpikecError
-from spikec.runtime import cuda_driver as cuda
-from spikec.runtime.cuda_driver_samples import sample_ptx
+from spikec.backends import cuda_driver as cuda
+from spikec.backends.cuda_driver_samples import sample_ptx
 
 BAD_PTX = """.version 8.0
 .target sm_90
