@@ -74,7 +74,8 @@ def run_point(device: str, n: int, duration: float, repeats: int, cache: str) ->
     """Cold then warm process for one point; None when the device is not available."""
     results = []
     for phase in ("cold", "warm"):
-        env = dict(os.environ, SPIKEC_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, SPIKEC_CACHE_DIR=cache, PYTHONPATH=path)
         command = [sys.executable, __file__, "--one", device, str(n), str(duration), str(repeats)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
         if done.returncode != 0:
