@@ -1,0 +1,152 @@
+"""Compile time of spikec, stage by stage: model script to the first step.
+
+    python benchmarks/compile_time.py --device cpu --out compile_time.json
+
+For each model (LIF, COBAHH uncoupled, Izhikevich) two fresh processes run `build + net.run(0*ms)`:
+'cold' with an empty cache directory (`SPIKEC_CACHE_DIR`: kernel cache and integration cache),
+'warm' with the directory the cold one left. Each process reports:
+
+    import            `import spikec`
+    objects           the model script's objects (NeuronGroup: parsing, checks, initial values)
+    model_ir          the frontend's `build_model_ir`
+    pipeline_setup    parsing the pipeline string (importing the pass modules)
+    pass:<name>       each pass, as the pass manager times it
+    manager_overhead  the pass manager's own work (verification, reproducer bookkeeping)
+    backend           `create_executable` (code generation or cache load, JIT, arrays)
+    after_import      everything after `import spikec` up to the end of `run(0*ms)`
+    other             after_import minus the stages above (initial arrays, storage, monitors)
+
+Stage times are measured by wrapping the runtime's functions in the child process; they are
+wall-clock seconds of one run (run the script several times for a spread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lif(sim):
+    ms, mV = sim.ms, sim.mV
+    G = sim.NeuronGroup(1000, """dv/dt = (El - v + I)/tau : volt (unless refractory)
+                                 I : volt (constant)""",
+                        threshold="v > vt", reset="v = vr", refractory=2 * ms, method="exact",
+                        namespace={"tau": 10 * ms, "El": -70 * mV, "vt": -50 * mV, "vr": -75 * mV})
+    G.v = -70 * mV
+    G.I = "i*0.02*mV + 15*mV"
+    return sim.Network(G)
+
+
+def cobahh(sim):
+    from benchmarks.models import cobahh_uncoupled
+    return cobahh_uncoupled.build(sim, 1000)
+
+
+def izhikevich(sim):
+    ms, mV = sim.ms, sim.mV
+    G = sim.NeuronGroup(1000, """dv/dt = (0.04/ms/mV)*v**2 + (5/ms)*v + 140*mV/ms - u + I : volt
+                                 du/dt = a*(b*v - u) : volt/second
+                                 I : volt/second (constant)
+                                 a : Hz (constant)
+                                 b : Hz (constant)""",
+                        threshold="v >= 30*mV", reset="v = -65*mV; u += 8*mV/ms", method="euler")
+    G.v, G.u = -65 * mV, -13 * mV / ms
+    G.a, G.b = 0.02 / ms, 0.2 / ms
+    G.I = "(5 + 5*i/1000)*mV/ms"
+    return sim.Network(G)
+
+
+MODELS = {"lif": lif, "cobahh": cobahh, "izhikevich": izhikevich}
+
+
+def measure(model: str, device: str) -> dict:
+    """One fresh-process build of `model`, stage by stage (runs in the child process)."""
+    times: dict[str, float] = {}
+
+    def timed(module, name: str, stage: str) -> None:
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+        setattr(module, name, wrapper)
+
+    start = time.perf_counter()
+    import spikec
+    times["import"] = time.perf_counter() - start
+    import spikec.passes.manager as manager
+    import spikec.runtime.compile as compile_module
+    import spikec.runtime.network as network
+    timed(compile_module, "build_model_ir", "model_ir")
+    timed(manager, "parse_pipeline", "pipeline_setup")
+    timed(manager.PassManager, "run", "pass_manager")
+    timed(network, "create_executable", "backend")
+
+    spikec.set_device(device)
+    spikec.seed(1)
+    begin = time.perf_counter()
+    net = MODELS[model](spikec)
+    times["objects"] = time.perf_counter() - begin
+    net.run(0 * spikec.ms)
+    times["after_import"] = time.perf_counter() - begin
+    passes = 0.0
+    for record in net.build.compiled.report.records:
+        times[f"pass:{record.name}"] = record.seconds
+        passes += record.seconds
+    times["manager_overhead"] = times.pop("pass_manager") - passes
+    staged = sum(v for k, v in times.items() if k not in ("import", "after_import"))
+    times["other"] = times["after_import"] - staged
+    return {"model": model, "device": device, "seconds": times}
+
+
+def run_model(model: str, device: str, cache: str) -> dict:
+    rows = {}
+    for phase in ("cold", "warm"):
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, SPIKEC_CACHE_DIR=cache, PYTHONPATH=path)
+        command = [sys.executable, __file__, "--one", model, device]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+        if done.returncode != 0:
+            raise SystemExit(f"{model} {phase} failed:\n{done.stderr[-3000:]}")
+        rows[phase] = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    return {"model": model, "device": device, **rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--out", default="compile_time.json")
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.one:
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(measure(*options.one)))
+        return
+    rows = []
+    for model in options.models:
+        with tempfile.TemporaryDirectory() as cache:
+            row = run_model(model, options.device, cache)
+        rows.append(row)
+        stages = sorted(set(row["cold"]) | set(row["warm"]), key=lambda s: -row["cold"].get(s, 0))
+        print(f"{model} on {options.device}: {'stage':24} {'cold s':>8} {'warm s':>8}")
+        for stage in stages:
+            print(f"  {stage:40} {row['cold'].get(stage, 0):8.3f} {row['warm'].get(stage, 0):8.3f}")
+    Path(options.out).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
