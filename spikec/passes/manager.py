@@ -4,6 +4,10 @@ times the passes and collects their statistics.
 A failure inside a pass, or a module that no longer verifies after it, becomes a `PassError` that
 names the pipeline and the pass and says how to reproduce it with ``spikec-opt``; the text of the
 module before the failing pass is kept on the error (`PassError.reproducer`) so tools can save it.
+
+Nothing is printed while the passes succeed: the manager keeps one clone of the input module and,
+only when a pass fails, re-runs the passes before it on that clone to print the reproducer (passes
+are deterministic). Printing the module before every pass cost more than most passes.
 """
 
 from __future__ import annotations
@@ -80,22 +84,26 @@ class PassManager:
         """Run every pass on `module` in place; raise PassError when one fails."""
         report = PipelineReport()
         analyses: dict[type, object] = {}
+        initial = module.clone()  # only read to print a reproducer when a pass fails
+        verified = False
         for position, pass_ in enumerate(self.passes):
-            before = print_module(module)
             ctx = PassContext(analyses)
             start = time.perf_counter()
             try:
                 pass_.apply(ctx, module)
             except Exception as error:
-                raise self._failure(position, f"failed: {_describe(error)}", before) from error
+                raise self._failure(position, f"failed: {_describe(error)}", initial) from error
             seconds = time.perf_counter() - start
             if ctx.changed:
                 analyses.clear()
-            if self.verify_each:
+            # A pass that changed nothing leaves a module verified after an earlier pass valid.
+            if self.verify_each and (ctx.changed or not verified):
                 try:
                     verify_module(module)
                 except SpikecError as error:
-                    raise self._failure(position, f"left an invalid module: {error.render()}", before) from None
+                    raise self._failure(position, f"left an invalid module: {error.render()}",
+                                        initial) from None
+                verified = True
             report.records.append(PassRecord(pass_.name, ctx.changed, dict(ctx.statistics), seconds))
             self._maybe_print(pass_, ctx.changed, module)
         return report
@@ -107,7 +115,7 @@ class PassManager:
             self.output.write(print_module(module))
             self.output.flush()
 
-    def _failure(self, position: int, what: str, before: str) -> PassError:
+    def _failure(self, position: int, what: str, initial: Module) -> PassError:
         pass_ = self.passes[position]
         prefix = ",".join(p.pipeline_text() for p in self.passes[:position])
         reproduce = (f"spikec-opt {self.source_name} --pass-pipeline='{prefix}' > before.ir && "
@@ -115,8 +123,18 @@ class PassManager:
             f"spikec-opt {self.source_name} --pass-pipeline='{pass_.pipeline_text()}'")
         error = PassError(f"pass '{pass_.name}' (step {position + 1} of pipeline '{self.pipeline}') {what}",
                           hint=f"reproduce with: {reproduce}")
-        error.reproducer = before  # type: ignore[attr-defined]
+        error.reproducer = self._reproducer(initial, position)  # type: ignore[attr-defined]
         return error
+
+    def _reproducer(self, initial: Module, position: int) -> str | None:
+        """The text of the module just before pass `position`: the passes before it run again on
+        (the clone of) the pipeline's input. None if that fails, which it should not."""
+        try:
+            for pass_ in self.passes[:position]:
+                pass_.apply(PassContext(), initial)
+            return print_module(initial)
+        except Exception:  # noqa: BLE001 - the original error is what gets reported
+            return None
 
 
 def _describe(error: Exception) -> str:

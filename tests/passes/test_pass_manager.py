@@ -13,6 +13,7 @@ from spikec.ir.core import Module
 from spikec.ir.kernel import kernels
 from spikec.ir.kernel_ops import ConstantOp
 from spikec.ir.parser import parse_module
+from spikec.ir.printer import print_module
 from spikec.ir.types import Type
 from spikec.passes.manager import PassManager, run_pipeline
 from spikec.passes.pass_base import ModulePass, PassContext, option
@@ -125,6 +126,25 @@ def test_invalid_module_after_a_pass_names_pipeline_pass_and_reproducer():
     assert "@x holds f64, not f32" in error.message
     assert "spikec-opt in.ir --pass-pipeline='fold'" in error.hint
     assert "kernel.constant 6.0" in error.reproducer  # the IR just before the failing pass
+
+
+def test_reproducer_is_the_module_before_the_failing_pass():
+    """The reproducer is rebuilt on failure from the input; it must equal the text before the pass."""
+    expected = parse_module(TEXT)
+    run_pipeline(expected, "fold,dce")
+    with pytest.raises(PassError) as caught:
+        run_pipeline(parse_module(TEXT), "fold,dce,test-break-types")
+    assert caught.value.reproducer == print_module(expected)
+
+
+def test_no_module_is_printed_unless_asked(monkeypatch):
+    """Compile-time guard: printing a module per pass (for reproducers) once cost more than the
+    passes; a successful pipeline must print nothing unless a dump is requested."""
+    import spikec.passes.manager as manager
+    printed = []
+    monkeypatch.setattr(manager, "print_module", lambda module: printed.append(module) or "")
+    run_pipeline(parse_module(TEXT), "fold,cse,dce,hoist-invariants")
+    assert printed == []
 
 
 def test_exception_inside_a_pass_becomes_a_pass_error():
