@@ -18,6 +18,7 @@ from spikec.frontend.clocks import Clock
 from spikec.frontend.groups import Group, NeuronGroup
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import caller_namespace
+from spikec.frontend.operations import NetworkOperation
 from spikec.frontend.synapses import Synapses
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
@@ -30,7 +31,7 @@ from spikec.runtime.storage import ExecutableValues
 from spikec.units import Quantity, get_dimensions, second
 
 MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
-RUNNABLE = (NeuronGroup, Synapses) + MONITORS
+RUNNABLE = (NeuronGroup, Synapses, NetworkOperation) + MONITORS
 
 
 class BuildOnlyStop(Exception):
@@ -107,14 +108,15 @@ class Network:
         signature = self._signature(objects)
         if self.build is not None and self.build.signature == signature:
             return self.build
-        compiled = compile_model(objects, namespace, device_settings.pipeline,
+        model_objects = [obj for obj in objects if not isinstance(obj, NetworkOperation)]
+        compiled = compile_model(model_objects, namespace, device_settings.pipeline,
                                  **self.pipeline_settings)
         if device_settings.build_only:
             raise BuildOnlyStop(compiled)
-        arrays = self._initial_arrays(objects, compiled)
+        arrays = self._initial_arrays(model_objects, compiled)
         seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
         executable = create_executable(compiled.kernel_ir, device_settings.device, arrays, seed)
-        clocks = list({id(c): c for obj in objects for c in _clocks(obj)}.values())
+        clocks = list({id(c): c for obj in model_objects for c in _clocks(obj)}.values())
         executable.clock_steps = {c.name: int(round(self.t_seconds / c.dt_seconds))
                                   for c in clocks}
         for obj in objects:
@@ -155,12 +157,19 @@ class Network:
         build = self._ensure_built(namespace)
         start = self.t_seconds
         end = start + float(np.asarray(duration))
-        ticks = _ticks_until(build.clocks, build.executable.clock_steps, end)
+        times = _tick_times(build.clocks, build.executable.clock_steps, end)
+        ticks = len(times)
+        operations = sorted((op for op in self._all_objects() if isinstance(op, NetworkOperation)),
+                            key=lambda op: (op.order, op.name))
+        due = _operation_ticks(operations, times, build.clocks)
         reporter = TextReport(start, end - start, float(np.asarray(report_period)),
                               stream=report) if report else None
         done = 0
         while done < ticks:
-            chunk = min([ticks - done] + [d.ticks_until_full() for d in build.drains])
+            for operation in due.get(done, ()):
+                operation(Quantity(times[done], get_dimensions(second)))
+            next_operation = min((k for k in due if k > done), default=ticks)
+            chunk = min([next_operation - done] + [d.ticks_until_full() for d in build.drains])
             if reporter is not None:
                 chunk = min(chunk, max(1, ticks // 100))
             build.executable.run(chunk)
@@ -216,22 +225,37 @@ def _clocks(obj: Any) -> list[Clock]:
     return clocks
 
 
-def _ticks_until(clocks: list[Clock], steps: dict[str, int], end: float) -> int:
-    """How many ticks (moments when at least one clock steps) happen before `end`, as Brian
+def _tick_times(clocks: list[Clock], steps: dict[str, int], end: float) -> np.ndarray:
+    """The times of the ticks (moments when at least one clock steps) before `end`, as Brian
     counts them: a clock takes steps round(t/dt) up to round(end/dt) - 1."""
-    if len(clocks) == 1:
-        clock = clocks[0]
-        return max(0, int(round(end / clock.dt_seconds)) - steps[clock.name])
-    times = []
-    smallest = min(c.dt_seconds for c in clocks)
-    for clock in clocks:
-        last = int(round(end / clock.dt_seconds))
-        times.append(np.arange(steps[clock.name], last) * clock.dt_seconds)
-    merged = np.concatenate(times)
-    if merged.size == 0:
-        return 0
-    grid = np.round(merged / (smallest * 1e-6)).astype(np.int64)
-    return int(np.unique(grid).size)
+    times = [np.arange(steps[c.name], int(round(end / c.dt_seconds))) * c.dt_seconds
+             for c in clocks]
+    merged = np.concatenate(times) if times else np.zeros(0)
+    if len(clocks) <= 1 or merged.size == 0:
+        return merged
+    grid = np.round(merged / (min(c.dt_seconds for c in clocks) * 1e-6)).astype(np.int64)
+    _, first = np.unique(grid, return_index=True)
+    return np.sort(merged[first])
+
+
+def _operation_ticks(operations: list[NetworkOperation], times: np.ndarray,
+                     clocks: list[Clock]) -> dict[int, list[NetworkOperation]]:
+    """At which ticks each network operation runs (the ticks its clock's times fall on)."""
+    due: dict[int, list[NetworkOperation]] = {}
+    if not operations or not len(times):
+        return due
+    finest = min(c.dt_seconds for c in clocks)
+    for operation in operations:
+        dt = operation.clock.dt_seconds
+        if dt < finest * (1 - 1e-9):
+            raise SpikecError(f"network_operation '{operation.name}' has dt={dt:g} s, finer than "
+                              f"the network's finest clock ({finest:g} s)",
+                              hint="give the network operation the dt of a group, or a multiple")
+        phase = times / dt
+        on_grid = np.abs(phase - np.round(phase)) < 1e-6
+        for tick in np.flatnonzero(on_grid):
+            due.setdefault(int(tick), []).append(operation)
+    return due
 
 
 class MagicNetwork(Network):

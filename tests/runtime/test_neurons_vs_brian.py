@@ -135,3 +135,36 @@ def test_unknown_name_at_run_is_a_clear_error(device):
     with pytest.raises(spikec.UnknownIdentifierError) as info:
         spikec.Network(G).run(1 * spikec.ms)
     assert "tau_unknown" in str(info.value) and "^" in str(info.value)
+
+
+def network_operations(sim):
+    """A network operation that changes a parameter every 1 ms, one that records the time."""
+    ms = sim.ms
+    G = sim.NeuronGroup(3, "dv/dt = (drive - v)/(5*ms) : 1\ndrive : 1", threshold="v > 0.8",
+                        reset="v = 0", method="exact")
+    G.drive = 0.5
+    seen = []
+
+    @sim.network_operation(dt=1 * ms)
+    def step_up():
+        G.drive = G.drive[:] + 0.1
+
+    @sim.network_operation
+    def clock(t):
+        seen.append(float(t / ms))
+
+    spikes = sim.SpikeMonitor(G)
+    trace = sim.StateMonitor(G, "v", record=[0])
+    sim.Network(G, step_up, clock, spikes, trace).run(10 * ms)
+    return {"i": spikes.i[:], "t": spikes.t_[:], "v": trace.v_[:], "times": np.array(seen),
+            "drive": G.drive[:]}
+
+
+def test_network_operations(device):
+    found = compare(network_operations)
+    assert len(found["times"]) == 100 and len(found["i"]) > 0
+
+
+def test_network_operation_rejects_other_slots():
+    with pytest.raises(spikec.EquationError, match="when='end' is not supported"):
+        spikec.NetworkOperation(lambda: None, when="end")
