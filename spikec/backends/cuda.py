@@ -16,6 +16,7 @@ last). Integer atomics and everything else are deterministic.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Mapping
@@ -24,15 +25,19 @@ import numpy as np
 
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cache import CompileCache, default_cache
-from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, DEFAULT_ARCH, TRIPLE,
-                                          CudaModuleText, PtxTimings, generate_ptx, leading_clears,
-                                          libdevice_module, lower_for_cuda)
+from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, DEFAULT_ARCH,
+                                          FLAGS_PER_THREAD, TRIPLE, CudaModuleText, PtxTimings,
+                                          absorbed_clears, generate_ptx, leading_clears, libdevice_module,
+                                          lower_for_cuda, uses_tiles)
 from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
 from spikec.ir.core import Module
 from spikec.ir.printer import print_module
 
 MAX_GRID = 65535
+# Ticks captured in the many-tick graph (`run(k)` replays it k // T times, then the one-tick graph
+# k % T times); SPIKEC_CUDA_TICKS_PER_GRAPH overrides it (measurements).
+TICKS_PER_GRAPH = 64
 
 
 def _driver():
@@ -95,7 +100,8 @@ class CudaExecutable(Executable):
     target = "cuda"
 
     def __init__(self, module: Module, arrays: Mapping[str, np.ndarray] | None = None, seed: int = 0,
-                 arch: str | None = None, cache: CompileCache | None = None, device: int = 0):
+                 arch: str | None = None, cache: CompileCache | None = None, device: int = 0,
+                 ticks_per_graph: int | None = None):
         super().__init__(module, arrays, seed)
         require_cuda()
         cuda = self.cuda = _driver()
@@ -108,6 +114,8 @@ class CudaExecutable(Executable):
                        for name, values in host.items()}
         self.state = cuda.DeviceArray.from_host(self.plan.new_state(seed))
         self.stream = cuda.Stream()
+        # Per emit_spike: flags, values, position count; with the multi-block compaction also the
+        # per-tile counts/offsets and the finished-blocks counter (zero between launches).
         self.scratch = {}
         lowered = self.program.text.lowered
         for abi in lowered.kernels.values():
@@ -115,20 +123,40 @@ class CudaExecutable(Executable):
                 dtype = self.plan.arrays[op.spike_list.name].element_type.numpy_dtype
                 size = max(1, abi.position_capacity)
                 flag_bytes = -(-size // COMPACT_CHUNK) * COMPACT_CHUNK
-                self.scratch[(abi.kernel, op.spike_list.name)] = (
-                    cuda.DeviceArray.zeros(flag_bytes, np.uint8), cuda.DeviceArray.zeros(size, dtype),
-                    cuda.DeviceArray.zeros(1, np.int64))
+                buffers = (cuda.DeviceArray.zeros(flag_bytes, np.uint8), cuda.DeviceArray.zeros(size, dtype),
+                           cuda.DeviceArray.zeros(1, np.int64))
+                if uses_tiles(abi.position_capacity):
+                    buffers += (cuda.DeviceArray.zeros(flag_bytes // COMPACT_CHUNK, np.int64),
+                                cuda.DeviceArray.zeros(1, np.int64))
+                self.scratch[(abi.kernel, op.spike_list.name)] = buffers
+        # Clears done by the following compaction: {(launch step index, list): clear's clock}.
+        self.merged_clears = {(launch, self.plan.steps[clear].spike_list): self.plan.steps[clear].clock
+                              for clear, launch in absorbed_clears(self.plan).items()}
+        self.ticks_per_graph = max(1, int(ticks_per_graph or os.environ.get("SPIKEC_CUDA_TICKS_PER_GRAPH")
+                                          or TICKS_PER_GRAPH))
         self.context.synchronize()
-        self.graph = cuda.Graph.capture(self.record_tick, self.stream)
+        self.graph = cuda.Graph.capture(lambda stream: self.record_ticks(stream, 1), self.stream)
+        self.many_graph = None  # the graph of ticks_per_graph ticks, captured on first use
 
-    # -- the graph of one tick ------------------------------------------------------------------
-    def record_tick(self, stream) -> None:
+    # -- the graphs ------------------------------------------------------------------------------
+    def record_ticks(self, stream, ticks: int) -> None:
+        """`ticks` ticks: tick_begin, the schedule, then tick_next between ticks, tick_end."""
+        function = self.cu_module.function
+        lists = [self.arrays[c.spike_list] for c in leading_clears(self.plan)]
+        self.cuda.launch(function("spikec_tick_begin"), 1, 1, [self.state] + lists, stream)
+        for tick in range(ticks):
+            if tick:
+                self.cuda.launch(function("spikec_tick_next"), 1, 1, [self.state] + lists, stream)
+            self.record_schedule(stream)
+        self.cuda.launch(function("spikec_tick_end"), 1, 1, [self.state], stream)
+
+    def record_schedule(self, stream) -> None:
         cuda, plan, lowered = self.cuda, self.plan, self.program.text.lowered
         function = self.cu_module.function
-        leading = leading_clears(plan)
-        cuda.launch(function("spikec_tick_begin"), 1, 1,
-                    [self.state] + [self.arrays[c.spike_list] for c in leading], stream)
-        for step in plan.steps[len(leading):]:
+        absorbed = absorbed_clears(plan)
+        for index, step in enumerate(plan.steps):
+            if index < len(leading_clears(plan)) or index in absorbed:
+                continue
             if isinstance(step, ClearPlan):
                 array = plan.arrays[step.spike_list]
                 cuda.launch(function(f"spikec_clear_i{array.element_type.numpy_dtype.itemsize * 8}"), 1, 1,
@@ -140,18 +168,37 @@ class CudaExecutable(Executable):
             scratch = [self.scratch[(abi.kernel, op.spike_list.name)] for op in abi.emits]
             args = [self.arrays[name] for name in abi.arrays]
             args += [self.state, np.int64(step.clock), np.float64(step.dt)]
-            args += [buffer for buffers in scratch for buffer in buffers]
+            args += [buffer for buffers in scratch for buffer in buffers[:3]]
             args += [np.uint8(v) if isinstance(v, np.bool_) else v for v in step.parameters]
             grid = max(1, min(-(-abi.position_capacity // BLOCK), MAX_GRID))
             cuda.launch(function(abi.function_name), grid, BLOCK, args, stream)
-            for op, (flags, values, count) in zip(abi.emits, scratch):
-                spikes = plan.arrays[op.spike_list.name]
-                code = self.program.text.compaction_errors[(abi.kernel, op.spike_list.name)]
-                cuda.launch(function(f"spikec_compact_i{spikes.element_type.numpy_dtype.itemsize * 8}"), 1,
-                            COMPACT_BLOCK, [self.state, np.int64(step.clock), flags, values, count,
-                                            self.arrays[op.spike_list.name], np.int64(spikes.length - 1),
-                                            np.int64(code)], stream)
-        cuda.launch(function("spikec_tick_end"), 1, 1, [self.state], stream)
+            for op, buffers in zip(abi.emits, scratch):
+                self.record_compaction(stream, step, index, abi, op.spike_list.name, buffers)
+
+    def record_compaction(self, stream, step: LaunchPlan, index: int, abi, name: str, buffers) -> None:
+        function = self.cu_module.function
+        spikes = self.plan.arrays[name]
+        bits = spikes.element_type.numpy_dtype.itemsize * 8
+        code = np.int64(self.program.text.compaction_errors[(abi.kernel, name)])
+        clear_clock = np.int64(self.merged_clears.get((index, name), -1))
+        capacity = np.int64(spikes.length - 1)
+        flags, values, count = buffers[:3]
+        clock = np.int64(step.clock)
+        if uses_tiles(abi.position_capacity):
+            tiles, control = buffers[3:]
+            grid = min(-(-abi.position_capacity // COMPACT_CHUNK), MAX_GRID)
+            self.cuda.launch(function(f"spikec_count_tiles_i{bits}"), grid, COMPACT_BLOCK,
+                             [self.state, clock, flags, count, self.arrays[name], capacity, tiles, control,
+                              clear_clock], stream)
+            self.cuda.launch(function(f"spikec_scatter_tiles_i{bits}"), grid, COMPACT_BLOCK,
+                             [self.state, clock, flags, values, count, self.arrays[name], capacity, code, tiles],
+                             stream)
+            return
+        # one block, as many whole warps as 8 flags per thread need (at most 1024 threads)
+        threads = min(COMPACT_BLOCK, max(32, -(-abi.position_capacity // (FLAGS_PER_THREAD * 32)) * 32))
+        self.cuda.launch(function(f"spikec_compact_i{bits}"), 1, threads,
+                         [self.state, clock, flags, values, count, self.arrays[name], capacity, code,
+                          clear_clock], stream)
 
     # -- the Executable interface ---------------------------------------------------------------
     def run(self, ticks: int) -> None:
@@ -160,7 +207,16 @@ class CudaExecutable(Executable):
             return
         self.plan.require_clocks()
         self.context.make_current()
-        self.graph.launch(ticks)
+        many, rest = divmod(ticks, self.ticks_per_graph)
+        if many and self.ticks_per_graph > 1:
+            if self.many_graph is None:
+                self.many_graph = self.cuda.Graph.capture(
+                    lambda stream: self.record_ticks(stream, self.ticks_per_graph), self.stream)
+            self.many_graph.launch(many)
+        else:
+            rest = ticks
+        if rest:
+            self.graph.launch(rest)
         self.graph.synchronize()
         state = self._to_host(self.state)
         if state[1]:
@@ -205,6 +261,8 @@ class CudaExecutable(Executable):
         self._set(self.state, state)
 
     def close(self) -> None:
-        if self.graph is not None:
-            self.graph.destroy()
-            self.graph = None
+        for name in ("graph", "many_graph"):
+            graph = getattr(self, name, None)
+            if graph is not None:
+                graph.destroy()
+                setattr(self, name, None)

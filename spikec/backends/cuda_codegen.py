@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from spikec.backends.errors import ToolchainError
 from spikec.backends.lower_to_llvm import (I1, I8, I32, I64, MEMORY_TYPES, VOID, LoweredModule,
                                            TargetHooks, lower_module)
 from spikec.backends.schedule_llvm import advance_steps, clear_spikes, due_flags, state_pointer
+from spikec.ir.kernel_ops import AtomicAddOp, EmitSpikeOp, LoadOp, StoreOp
 
 TRIPLE = "nvptx64-nvidia-cuda"
 DEFAULT_ARCH = "sm_90"
@@ -121,37 +123,47 @@ def leading_clears(plan: ModulePlan) -> list[ClearPlan]:
 
 
 def build_tick_kernels(lowered: LoweredModule) -> None:
+    """``spikec_tick_begin(state, lists...)``, ``spikec_tick_end(state)`` and
+    ``spikec_tick_next(state, lists...)`` (the end of one tick and the begin of the next, one launch
+    between the ticks of a graph of several)."""
     plan, module = lowered.plan, lowered.llvm_module
     clears = leading_clears(plan)
-    begin = ir.Function(module, ir.FunctionType(VOID, [_PTR] * (1 + len(clears))), "spikec_tick_begin")
-    mark_entry(begin)
-    builder = ir.IRBuilder(begin.append_basic_block("entry"))
-    state, lists = begin.args[0], begin.args[1:]
-    if plan.clocks:
-        due = due_flags(builder, plan, state)
-        for clock, flag in zip(plan.clocks, due):
-            builder.store(builder.zext(flag, I64), state_pointer(builder, state, plan.due_slot(clock.index)))
-        for clear, pointer in zip(clears, lists):
-            with builder.if_then(due[clear.clock]):
-                clear_spikes(builder, plan, clear.spike_list, pointer)
-    builder.ret_void()
 
-    end = ir.Function(module, ir.FunctionType(VOID, [_PTR]), "spikec_tick_end")
-    mark_entry(end)
-    builder = ir.IRBuilder(end.append_basic_block("entry"))
-    flags = [builder.icmp_signed("!=", builder.load(state_pointer(builder, end.args[0], plan.due_slot(c.index)),
-                                                    typ=I64), ir.Constant(I64, 0)) for c in plan.clocks]
-    advance_steps(builder, plan, end.args[0], flags)
-    builder.ret_void()
+    def begin(builder: ir.IRBuilder, state: ir.Value, lists) -> None:
+        if plan.clocks:
+            due = due_flags(builder, plan, state)
+            for clock, flag in zip(plan.clocks, due):
+                builder.store(builder.zext(flag, I64), state_pointer(builder, state, plan.due_slot(clock.index)))
+            for clear, pointer in zip(clears, lists):
+                with builder.if_then(due[clear.clock]):
+                    clear_spikes(builder, plan, clear.spike_list, pointer)
+
+    def end(builder: ir.IRBuilder, state: ir.Value) -> None:
+        flags = [builder.icmp_signed("!=", builder.load(state_pointer(builder, state, plan.due_slot(c.index)),
+                                                        typ=I64), ir.Constant(I64, 0)) for c in plan.clocks]
+        advance_steps(builder, plan, state, flags)
+
+    for name, parts in (("spikec_tick_begin", (begin,)), ("spikec_tick_end", (end,)),
+                        ("spikec_tick_next", (end, begin))):
+        lists = 0 if parts == (end,) else len(clears)
+        function = ir.Function(module, ir.FunctionType(VOID, [_PTR] * (1 + lists)), name)
+        mark_entry(function)
+        builder = ir.IRBuilder(function.append_basic_block("entry"))
+        for part in parts:
+            part(builder, function.args[0], *([function.args[1:]] if part is begin else []))
+        builder.ret_void()
 
 
 def _due_or_return(builder: ir.IRBuilder, plan: ModulePlan, state: ir.Value, clock: ir.Value,
-                   function: ir.Function) -> None:
+                   function: ir.Function, on_return=None) -> None:
+    """Return at once when `clock` is not due (after `on_return(builder)`, if given)."""
     slot = builder.add(clock, ir.Constant(I64, plan.due_slot(0)))
     due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
     go, stop = function.append_basic_block("due"), function.append_basic_block("not_due")
     builder.cbranch(builder.icmp_signed("!=", due, ir.Constant(I64, 0)), go, stop)
     builder.position_at_end(stop)
+    if on_return is not None:
+        on_return(builder)
     builder.ret_void()
     builder.position_at_end(go)
 
@@ -167,88 +179,325 @@ def build_clear_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
     builder.ret_void()
 
 
-def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
-    """``spikec_compact_i32/i64``: see the module docstring."""
-    module = lowered.llvm_module
-    function = ir.Function(module, ir.FunctionType(VOID, [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64]),
-                           f"spikec_compact_i{element.width}")
-    mark_entry(function)
-    module.add_named_metadata("nvvm.annotations", [function, "maxntidx", ir.Constant(I32, COMPACT_BLOCK)])
-    state, clock, flags, values, count_pointer, spikes, capacity, error_code = function.args
-    warp_counts = ir.GlobalVariable(module, ir.ArrayType(I32, COMPACT_BLOCK // 32),
-                                    f"spikec_warp_counts_i{element.width}", addrspace=3)
-    warp_counts.linkage = "internal"
-    warp_counts.initializer = ir.Constant(warp_counts.value_type, ir.Undefined)
-    builder = ir.IRBuilder(function.append_basic_block("entry"))
-    _due_or_return(builder, lowered.plan, state, clock, function)
-    barrier = _intrinsic(builder, "llvm.nvvm.barrier0", VOID, [])
-    shuffle_up = _intrinsic(builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
-    popcount64 = _intrinsic(builder, "llvm.ctpop.i64", I64, [I64])
-    count = builder.load(count_pointer, typ=I64)
-    start = builder.sext(builder.load(builder.gep(spikes, [capacity], source_etype=element), typ=element), I64)
-    thread = _sreg(builder, "tid.x")
-    lane = builder.and_(thread, ir.Constant(I32, 31))
-    warp = builder.lshr(thread, ir.Constant(I32, 5))
+# -- the ordered spike compaction ------------------------------------------------------------------------
+@contextmanager
+def _for_range(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.Value, name: str):
+    """``for (i = start; i < stop; i += step)`` (signed); yields i; the builder ends after the loop."""
+    function = builder.function
     entry = builder.block
-    header, body, done = (function.append_basic_block(n) for n in ("chunk", "chunk.body", "done"))
+    header, body, done = (function.append_basic_block(f"{name}.{part}") for part in ("header", "body", "done"))
     builder.branch(header)
     builder.position_at_end(header)
-    chunk = builder.phi(I64, "chunk")
-    base = builder.phi(I64, "base")
-    chunk.add_incoming(ir.Constant(I64, 0), entry)
-    base.add_incoming(start, entry)
-    builder.cbranch(builder.icmp_signed("<", chunk, count), body, done)
-
+    index = builder.phi(start.type, name)
+    index.add_incoming(start, entry)
+    builder.cbranch(builder.icmp_signed("<", index, stop), body, done)
     builder.position_at_end(body)
-    # Each thread takes FLAGS_PER_THREAD consecutive flag bytes (0 or 1) as one i64 word.
-    first = builder.add(chunk, builder.mul(builder.zext(thread, I64), ir.Constant(I64, FLAGS_PER_THREAD)))
-    valid = builder.sub(count, first)
-    valid = builder.select(builder.icmp_signed("<", valid, ir.Constant(I64, 0)), ir.Constant(I64, 0), valid)
-    full = builder.icmp_signed(">=", valid, ir.Constant(I64, FLAGS_PER_THREAD))
-    shift = builder.select(full, ir.Constant(I64, 0), builder.mul(valid, ir.Constant(I64, 8)))
-    partial = builder.sub(builder.shl(ir.Constant(I64, 1), shift), ir.Constant(I64, 1))
-    mask = builder.select(full, ir.Constant(I64, -1), partial)
-    word = builder.and_(builder.load(builder.gep(flags, [first], source_etype=I8), typ=I64, align=8), mask)
-    mine = builder.trunc(builder.call(popcount64, [word]), I32)
-    inclusive = mine
-    for delta in (1, 2, 4, 8, 16):  # warp-inclusive scan of the counts
-        up = builder.call(shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
-                                       ir.Constant(I32, 0)])
-        has = builder.icmp_unsigned(">=", lane, ir.Constant(I32, delta))
-        inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(I32, 0)))
-    with builder.if_then(builder.icmp_signed("==", lane, ir.Constant(I32, 31))):
-        builder.store(inclusive, builder.gep(warp_counts, [ir.Constant(I32, 0), warp]))
-    builder.call(barrier, [])
-    prefix, total = ir.Constant(I32, 0), ir.Constant(I32, 0)
-    for w in range(COMPACT_BLOCK // 32):
-        c = builder.load(builder.gep(warp_counts, [ir.Constant(I32, 0), ir.Constant(I32, w)]))
-        total = builder.add(total, c)
-        before = builder.icmp_unsigned("<", ir.Constant(I32, w), warp)
-        prefix = builder.add(prefix, builder.select(before, c, ir.Constant(I32, 0)))
-    target = builder.add(base, builder.zext(builder.sub(builder.add(prefix, inclusive), mine), I64))
-    for k in range(FLAGS_PER_THREAD):  # this thread's flagged values, in position order
-        flag = builder.trunc(builder.lshr(word, ir.Constant(I64, 8 * k)), I1)
-        with builder.if_then(flag):
-            with builder.if_else(builder.icmp_signed("<", target, capacity)) as (fits, overflow):
-                with fits:
-                    position = builder.add(first, ir.Constant(I64, k))
-                    value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
-                    builder.store(value, builder.gep(spikes, [target], source_etype=element))
-                with overflow:
-                    builder.store(error_code, state_pointer(builder, state, STATE_ERROR))
-                    builder.store(target, state_pointer(builder, state, STATE_ERROR_VALUE))
-        target = builder.add(target, builder.zext(flag, I64))
-    builder.call(barrier, [])
-    chunk.add_incoming(builder.add(chunk, ir.Constant(I64, COMPACT_CHUNK)), builder.block)
-    base.add_incoming(builder.add(base, builder.zext(total, I64)), builder.block)
+    yield index
+    index.add_incoming(builder.add(index, step), builder.block)
     builder.branch(header)
-
     builder.position_at_end(done)
-    with builder.if_then(builder.icmp_signed("==", thread, ir.Constant(I32, 0))):
-        final = builder.select(builder.icmp_signed("<", base, capacity), base, capacity)
-        builder.store(builder.trunc(final, element) if element.width < 64 else final,
-                      builder.gep(spikes, [capacity], source_etype=element))
+
+
+class _Compaction:
+    """What the compaction kernels share: block-wide scans of flag words, shared memory, the
+    clear of the list merged into the compaction (`clear_clock` >= 0: see `absorbed_clears`)."""
+
+    def __init__(self, lowered: LoweredModule, element: ir.IntType, name: str, parameters: list[ir.Type]):
+        self.lowered, self.plan, self.element = lowered, lowered.plan, element
+        module = self.module = lowered.llvm_module
+        self.function = ir.Function(module, ir.FunctionType(VOID, parameters), name)
+        mark_entry(self.function)
+        module.add_named_metadata("nvvm.annotations", [self.function, "maxntidx", ir.Constant(I32, COMPACT_BLOCK)])
+        self.warp_counts = self.shared(f"{name}.warp_counts", I32, COMPACT_BLOCK // 32)
+        self.builder = builder = ir.IRBuilder(self.function.append_basic_block("entry"))
+        self.barrier = _intrinsic(builder, "llvm.nvvm.barrier0", VOID, [])
+        self.shuffle_up = _intrinsic(builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
+        self.popcount64 = _intrinsic(builder, "llvm.ctpop.i64", I64, [I64])
+        self.thread = _sreg(builder, "tid.x")
+        self.block_threads = _sreg(builder, "ntid.x")
+        self.lane = builder.and_(self.thread, ir.Constant(I32, 31))
+        self.warp = builder.lshr(self.thread, ir.Constant(I32, 5))
+        self.warps = builder.lshr(builder.add(self.block_threads, ir.Constant(I32, 31)), ir.Constant(I32, 5))
+        # positions per block-wide step: FLAGS_PER_THREAD per thread
+        self.chunk = builder.mul(builder.zext(self.block_threads, I64), ir.Constant(I64, FLAGS_PER_THREAD))
+
+    def local(self) -> ir.Value:
+        """An i64 local variable (an alloca at the start of the entry block, promoted by O3)."""
+        entry = self.function.entry_basic_block
+        builder = ir.IRBuilder(entry)
+        builder.position_at_start(entry)
+        return builder.alloca(I64)
+
+    def shared(self, name: str, element: ir.Type, length: int) -> ir.GlobalVariable:
+        variable = ir.GlobalVariable(self.module, ir.ArrayType(element, length), name, addrspace=3)
+        variable.linkage = "internal"
+        variable.initializer = ir.Constant(variable.value_type, ir.Undefined)
+        return variable
+
+    def shared_at(self, variable: ir.GlobalVariable, index: ir.Value) -> ir.Value:
+        return self.builder.gep(variable, [ir.Constant(I32, 0), index])
+
+    def list_count_pointer(self, spikes: ir.Value, capacity: ir.Value) -> ir.Value:
+        return self.builder.gep(spikes, [capacity], source_etype=self.element)
+
+    def store_list_count(self, spikes: ir.Value, capacity: ir.Value, value: ir.Value) -> None:
+        value = self.builder.trunc(value, self.element) if self.element.width < 64 else value
+        self.builder.store(value, self.list_count_pointer(spikes, capacity))
+
+    def clear_due(self, state: ir.Value, clear_clock: ir.Value) -> ir.Value:
+        """i1: a clear of the list was merged into this compaction and its clock is due."""
+        builder = self.builder
+        merged = builder.icmp_signed(">=", clear_clock, ir.Constant(I64, 0))
+        slot = builder.add(builder.select(merged, clear_clock, ir.Constant(I64, 0)),
+                           ir.Constant(I64, self.plan.due_slot(0)))
+        due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+        return builder.and_(merged, builder.icmp_signed("!=", due, ir.Constant(I64, 0)))
+
+    def start_count(self, state, clear_clock, spikes, capacity) -> ir.Value:
+        """The list's count before this compaction appends (0 where a merged clear is due), i64."""
+        builder = self.builder
+        current = builder.sext(builder.load(self.list_count_pointer(spikes, capacity), typ=self.element), I64)
+        return builder.select(self.clear_due(state, clear_clock), ir.Constant(I64, 0), current)
+
+    def due_or_clear_and_return(self, state, clock, clear_clock, spikes, capacity) -> None:
+        """Not due: do the merged clear (if its clock is due; one thread) and return."""
+        def clear(builder: ir.IRBuilder) -> None:
+            first = builder.and_(builder.icmp_signed("==", self.thread, ir.Constant(I32, 0)),
+                                 builder.icmp_signed("==", _sreg(builder, "ctaid.x"), ir.Constant(I32, 0)))
+            with builder.if_then(builder.and_(first, self.clear_due(state, clear_clock))):
+                self.store_list_count(spikes, capacity, ir.Constant(I64, 0))
+        _due_or_return(self.builder, self.plan, state, clock, self.function, clear)
+
+    def warp_inclusive_scan(self, value: ir.Value) -> ir.Value:
+        """Inclusive sum over the lanes up to this one (i32 or i64)."""
+        builder = self.builder
+        inclusive = value
+        for delta in (1, 2, 4, 8, 16):
+            if value.type == I64:
+                low = builder.trunc(inclusive, I32)
+                high = builder.trunc(builder.lshr(inclusive, ir.Constant(I64, 32)), I32)
+                low, high = (builder.call(self.shuffle_up, [ir.Constant(I32, -1), part, ir.Constant(I32, delta),
+                                                            ir.Constant(I32, 0)]) for part in (low, high))
+                up = builder.or_(builder.zext(low, I64), builder.shl(builder.zext(high, I64), ir.Constant(I64, 32)))
+            else:
+                up = builder.call(self.shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
+                                                    ir.Constant(I32, 0)])
+            has = builder.icmp_unsigned(">=", self.lane, ir.Constant(I32, delta))
+            inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(value.type, 0)))
+        return inclusive
+
+    def block_scan(self, value: ir.Value, totals: ir.GlobalVariable) -> tuple[ir.Value, ir.Value]:
+        """(exclusive prefix of `value` over the block's threads, block total); `totals` is shared
+        memory of 32 entries of value's type. Ends with a barrier, so `totals` can be reused."""
+        builder = self.builder
+        inclusive = self.warp_inclusive_scan(value)
+        with builder.if_then(builder.icmp_signed("==", self.lane, ir.Constant(I32, 31))):
+            builder.store(inclusive, self.shared_at(totals, self.warp))
+        builder.call(self.barrier, [])
+        zero = ir.Constant(value.type, 0)
+        with builder.if_then(builder.icmp_unsigned("==", self.warp, ir.Constant(I32, 0))):
+            # warp 0 scans the warp totals (warps that do not exist count 0), inclusive, in place
+            present = builder.icmp_unsigned("<", self.lane, self.warps)
+            slot = self.shared_at(totals, self.lane)
+            across = self.warp_inclusive_scan(builder.select(present, builder.load(slot), zero))
+            builder.store(across, slot)
+        builder.call(self.barrier, [])
+        previous = builder.select(builder.icmp_unsigned(">", self.warp, ir.Constant(I32, 0)),
+                                  builder.sub(self.warp, ir.Constant(I32, 1)), ir.Constant(I32, 0))
+        prefix = builder.select(builder.icmp_unsigned(">", self.warp, ir.Constant(I32, 0)),
+                                builder.load(self.shared_at(totals, previous)), zero)
+        total = builder.load(self.shared_at(totals, ir.Constant(I32, COMPACT_BLOCK // 32 - 1)))
+        builder.call(self.barrier, [])
+        return builder.sub(builder.add(prefix, inclusive), value), total
+
+    def flag_word(self, flags: ir.Value, chunk_start: ir.Value, count: ir.Value) -> tuple[ir.Value, ir.Value]:
+        """(this thread's FLAGS_PER_THREAD flag bytes from chunk_start as one i64 masked to the
+        positions below count, the first of those positions)."""
+        builder = self.builder
+        first = builder.add(chunk_start, builder.mul(builder.zext(self.thread, I64), ir.Constant(I64, FLAGS_PER_THREAD)))
+        valid = builder.sub(count, first)
+        valid = builder.select(builder.icmp_signed("<", valid, ir.Constant(I64, 0)), ir.Constant(I64, 0), valid)
+        full = builder.icmp_signed(">=", valid, ir.Constant(I64, FLAGS_PER_THREAD))
+        shift = builder.select(full, ir.Constant(I64, 0), builder.mul(valid, ir.Constant(I64, 8)))
+        partial = builder.sub(builder.shl(ir.Constant(I64, 1), shift), ir.Constant(I64, 1))
+        mask = builder.select(full, ir.Constant(I64, -1), partial)
+        word = builder.and_(builder.load(builder.gep(flags, [first], source_etype=I8), typ=I64, align=8), mask)
+        return word, first
+
+    def chunk_count(self, flags, chunk_start, count) -> ir.Value:
+        """The flags set in the chunk at chunk_start (i32, in every thread)."""
+        word, _ = self.flag_word(flags, chunk_start, count)
+        _, total = self.block_scan(self.builder.trunc(self.builder.call(self.popcount64, [word]), I32),
+                                   self.warp_counts)
+        return total
+
+    def scatter_chunk(self, flags, values, spikes, capacity, state, error_code, chunk_start, count,
+                      base) -> ir.Value:
+        """Write the flagged values of the chunk at chunk_start to spikes[base...] in position order
+        (an overflow past capacity records error_code); returns the chunk's count (i32)."""
+        builder, element = self.builder, self.element
+        word, first = self.flag_word(flags, chunk_start, count)
+        mine = builder.trunc(builder.call(self.popcount64, [word]), I32)
+        offset, total = self.block_scan(mine, self.warp_counts)
+        target = builder.add(base, builder.zext(offset, I64))
+        for k in range(FLAGS_PER_THREAD):  # this thread's flagged values, in position order
+            flag = builder.trunc(builder.lshr(word, ir.Constant(I64, 8 * k)), I1)
+            with builder.if_then(flag):
+                with builder.if_else(builder.icmp_signed("<", target, capacity)) as (fits, overflow):
+                    with fits:
+                        position = builder.add(first, ir.Constant(I64, k))
+                        value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
+                        builder.store(value, builder.gep(spikes, [target], source_etype=element))
+                    with overflow:
+                        builder.store(error_code, state_pointer(builder, state, STATE_ERROR))
+                        builder.store(target, state_pointer(builder, state, STATE_ERROR_VALUE))
+            target = builder.add(target, builder.zext(flag, I64))
+        return total
+
+
+def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
+    """``spikec_compact_i32/i64(state, clock, flags, values, count, list, capacity, error_code,
+    clear_clock)``, one block (of up to 1024 threads): walks the positions in chunks of 8 per thread."""
+    c = _Compaction(lowered, element, f"spikec_compact_i{element.width}", [_PTR, I64, _PTR, _PTR, _PTR, _PTR,
+                                                                            I64, I64, I64])
+    state, clock, flags, values, count_pointer, spikes, capacity, error_code, clear_clock = c.function.args
+    builder = c.builder
+    c.due_or_clear_and_return(state, clock, clear_clock, spikes, capacity)
+    count = builder.load(count_pointer, typ=I64)
+    base = c.local()
+    builder.store(c.start_count(state, clear_clock, spikes, capacity), base)
+    with _for_range(builder, ir.Constant(I64, 0), count, c.chunk, "chunk") as chunk_start:
+        before = builder.load(base)
+        total = c.scatter_chunk(flags, values, spikes, capacity, state, error_code, chunk_start, count, before)
+        builder.store(builder.add(before, builder.zext(total, I64)), base)
+    with builder.if_then(builder.icmp_signed("==", c.thread, ir.Constant(I32, 0))):
+        final = builder.load(base)
+        c.store_list_count(spikes, capacity, builder.select(builder.icmp_signed("<", final, capacity), final,
+                                                            capacity))
     builder.ret_void()
+
+
+def build_tile_kernels(lowered: LoweredModule, element: ir.IntType) -> None:
+    """The multi-block compaction, two launches of TILE_BLOCK threads per block, a tile of
+    TILE_BLOCK * 8 positions per block (grid-stride over tiles):
+
+    ``spikec_count_tiles_iN(state, clock, flags, count, list, capacity, tiles, control, clear_clock)``:
+    tiles[t] = the flags set in tile t; the block that finishes last (a counter in control[0],
+    no spinning) turns tiles[] into each tile's first list index (an exclusive scan plus the
+    list's count before), writes the list's new count and resets the counter.
+    ``spikec_scatter_tiles_iN(state, clock, flags, values, count, list, capacity, error_code, tiles)``:
+    each tile writes its flagged values from list index tiles[t] on, in position order."""
+    c = _Compaction(lowered, element, f"spikec_count_tiles_i{element.width}",
+                    [_PTR, I64, _PTR, _PTR, _PTR, I64, _PTR, _PTR, I64])
+    state, clock, flags, count_pointer, spikes, capacity, tiles, control, clear_clock = c.function.args
+    builder = c.builder
+    c.due_or_clear_and_return(state, clock, clear_clock, spikes, capacity)
+    count = builder.load(count_pointer, typ=I64)
+    block = builder.zext(_sreg(builder, "ctaid.x"), I64)
+    blocks = builder.zext(_sreg(builder, "nctaid.x"), I64)
+    first_thread = builder.icmp_signed("==", c.thread, ir.Constant(I32, 0))
+    with _for_range(builder, builder.mul(block, c.chunk), count, builder.mul(blocks, c.chunk), "tile") as start:
+        total = c.chunk_count(flags, start, count)
+        with builder.if_then(first_thread):
+            builder.store(builder.zext(total, I64), builder.gep(tiles, [builder.udiv(start, c.chunk)],
+                                                                source_etype=I64))
+    is_last = c.shared(f"spikec_count_tiles_i{element.width}.last", I32, 1)
+    with builder.if_then(first_thread):
+        builder.fence("seq_cst")
+        done = builder.atomic_rmw("add", control, ir.Constant(I64, 1), "seq_cst")
+        last = builder.icmp_signed("==", done, builder.sub(blocks, ir.Constant(I64, 1)))
+        builder.store(builder.zext(last, I32), c.shared_at(is_last, ir.Constant(I32, 0)))
+    builder.call(c.barrier, [])
+    last = builder.load(c.shared_at(is_last, ir.Constant(I32, 0)))
+    with builder.if_then(builder.icmp_signed("!=", last, ir.Constant(I32, 0))):
+        builder.fence("seq_cst")
+        # every tile's count is in tiles[]; an exclusive scan, each thread over a segment of them
+        ntiles = builder.sdiv(builder.add(count, builder.sub(c.chunk, ir.Constant(I64, 1))), c.chunk)
+        threads = builder.zext(c.block_threads, I64)
+        per = builder.sdiv(builder.add(ntiles, builder.sub(threads, ir.Constant(I64, 1))), threads)
+        low = builder.mul(builder.zext(c.thread, I64), per)
+        low = builder.select(builder.icmp_signed("<", low, ntiles), low, ntiles)
+        high = builder.add(low, per)
+        high = builder.select(builder.icmp_signed("<", high, ntiles), high, ntiles)
+        one = ir.Constant(I64, 1)
+
+        def tile_at(i):
+            return builder.gep(tiles, [i], source_etype=I64)
+        running = c.local()
+        builder.store(ir.Constant(I64, 0), running)
+        with _for_range(builder, low, high, one, "sum") as i:
+            value = builder.load_atomic(tile_at(i), "monotonic", 8, typ=I64)
+            builder.store(builder.add(builder.load(running), value), running)
+        mine = builder.load(running)
+        totals = c.shared(f"spikec_count_tiles_i{element.width}.totals", I64, COMPACT_BLOCK // 32)
+        offset, total = c.block_scan(mine, totals)
+        start = c.start_count(state, clear_clock, spikes, capacity)
+        builder.store(builder.add(start, offset), running)
+        with _for_range(builder, low, high, one, "offsets") as i:
+            value = builder.load_atomic(tile_at(i), "monotonic", 8, typ=I64)
+            before = builder.load(running)
+            builder.store(before, tile_at(i))
+            builder.store(builder.add(before, value), running)
+        with builder.if_then(first_thread):
+            final = builder.add(start, total)
+            c.store_list_count(spikes, capacity, builder.select(builder.icmp_signed("<", final, capacity), final,
+                                                                capacity))
+            builder.store(ir.Constant(I64, 0), control)
+    builder.ret_void()
+
+    c = _Compaction(lowered, element, f"spikec_scatter_tiles_i{element.width}",
+                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR])
+    state, clock, flags, values, count_pointer, spikes, capacity, error_code, tiles = c.function.args
+    builder = c.builder
+    _due_or_return(builder, lowered.plan, state, clock, c.function)
+    count = builder.load(count_pointer, typ=I64)
+    block = builder.zext(_sreg(builder, "ctaid.x"), I64)
+    blocks = builder.zext(_sreg(builder, "nctaid.x"), I64)
+    with _for_range(builder, builder.mul(block, c.chunk), count, builder.mul(blocks, c.chunk), "tile") as start:
+        base = builder.load(builder.gep(tiles, [builder.udiv(start, c.chunk)], source_etype=I64), typ=I64)
+        c.scatter_chunk(flags, values, spikes, capacity, state, error_code, start, count, base)
+    builder.ret_void()
+
+
+def uses_tiles(position_capacity: int) -> bool:
+    """Whether an emit_spike of a kernel with this many positions is compacted by the multi-block
+    kernels (else by the one-block kernel, one launch instead of two)."""
+    return position_capacity > COMPACT_CHUNK
+
+
+def absorbed_clears(plan: ModulePlan) -> dict[int, int]:
+    """Clears done by a compaction instead of a launch of their own: {index of the ClearPlan in
+    plan.steps: index of the LaunchPlan whose compaction clears}. A clear (not a leading one) is
+    absorbed when only clears of other lists separate it from the next launch, and that kernel
+    emits into the list and does not otherwise touch it (so nothing sees the list between the
+    clear and the compaction, which then starts from 0 where the clear's clock is due)."""
+    result = {}
+    steps = plan.steps
+    for index in range(len(leading_clears(plan)), len(steps)):
+        clear = steps[index]
+        if not isinstance(clear, ClearPlan):
+            continue
+        after = index + 1
+        while after < len(steps) and isinstance(steps[after], ClearPlan):
+            if steps[after].spike_list == clear.spike_list:
+                break
+            after += 1
+        if after == len(steps) or not isinstance(steps[after], LaunchPlan):
+            continue
+        kernel = plan.kernels[steps[after].kernel]
+        if clear.spike_list in _touched_except_emit(kernel):
+            continue
+        if any(isinstance(op, EmitSpikeOp) and op.spike_list.name == clear.spike_list for op in kernel.body.ops):
+            result[index] = after
+    return result
+
+
+def _touched_except_emit(kernel) -> set[str]:
+    used = {ref.name for ref in kernel.space.arrays()}
+    for op in kernel.walk():
+        if isinstance(op, (LoadOp, StoreOp, AtomicAddOp)):
+            used.add(op.array.name)
+    return used
 
 
 @dataclass
@@ -263,18 +512,21 @@ def lower_for_cuda(plan: ModulePlan) -> CudaModuleText:
     lowered = lower_module(plan, CudaHooks(plan))
     result = CudaModuleText(lowered)
     build_tick_kernels(lowered)
+    absorbed = absorbed_clears(plan)
     element_types = set()
-    for step in plan.steps[len(leading_clears(plan)):]:
-        if isinstance(step, ClearPlan):
+    for index, step in enumerate(plan.steps[len(leading_clears(plan)):], len(leading_clears(plan))):
+        if isinstance(step, ClearPlan) and index not in absorbed:
             element_types.add(("clear", MEMORY_TYPES[plan.arrays[step.spike_list].element_type]))
     for abi in lowered.kernels.values():
         for op in abi.emits:
-            element_types.add(("compact", MEMORY_TYPES[plan.arrays[op.spike_list.name].element_type]))
+            kind = "tiles" if uses_tiles(abi.position_capacity) else "compact"
+            element_types.add((kind, MEMORY_TYPES[plan.arrays[op.spike_list.name].element_type]))
             lowered.errors.append(f"spike list {op.spike_list} overflows (a neuron spiking twice in a "
                                   f"step?) in kernel @{abi.kernel}")
             result.compaction_errors[(abi.kernel, op.spike_list.name)] = len(lowered.errors)
+    builders = {"clear": build_clear_kernel, "compact": build_compaction_kernel, "tiles": build_tile_kernels}
     for kind, element in sorted(element_types, key=lambda t: (t[0], t[1].width)):
-        (build_clear_kernel if kind == "clear" else build_compaction_kernel)(lowered, element)
+        builders[kind](lowered, element)
     return result
 
 

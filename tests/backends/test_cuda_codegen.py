@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from spikec.backends.abi import ModulePlan
-from spikec.backends.cuda_codegen import find_libdevice, generate_ptx, lower_for_cuda
-from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, uniform_recorder
+from spikec.backends.cuda_codegen import absorbed_clears, find_libdevice, generate_ptx, lower_for_cuda
+from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, random_spikes, uniform_recorder
 from tests.ir.kernel_generator import kernel_modules
 
 
@@ -73,3 +73,34 @@ def test_internalized_libdevice_leaves_only_what_is_called():
 @given(module=kernel_modules())
 def test_random_modules_assemble(module, tmp_path_factory):
     assemble(ptx_of(module), tmp_path_factory.mktemp("ptx"))
+
+
+@needs_ptxas
+def test_multi_block_compaction_assembles_without_spills(tmp_path):
+    ptx = ptx_of(parsed(random_spikes(100_000)))
+    for entry in ("spikec_count_tiles_i32", "spikec_scatter_tiles_i32", "spikec_count_tiles_i64",
+                  "spikec_scatter_tiles_i64", "spikec_tick_next"):
+        assert f".visible .entry {entry}(" in ptx
+    assert "spikec_compact_i32" not in ptx  # 100_000 positions: the multi-block kernels only
+    source = tmp_path / "module.ptx"
+    source.write_text(ptx)
+    result = subprocess.run([PTXAS, "-arch=sm_90", "-v", str(source), "-o", str(tmp_path / "m.cubin")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert " 0 bytes spill stores" in result.stderr and "bytes stack frame" in result.stderr
+    assert not [line for line in result.stderr.splitlines() if "spill stores" in line
+                and not line.strip().startswith("0 bytes stack frame, 0 bytes spill stores")]
+
+
+def test_clears_absorbed_by_the_next_compaction():
+    # random_spikes: clear P (leading: tick_begin), launch P.fire, clear Q, launch Q.relay (emits Q)
+    assert absorbed_clears(ModulePlan(parsed(random_spikes(10)))) == {2: 3}
+    # TWO_CLOCKS: the last clear is followed by no launch; NOISY_LIF's clear is a leading one
+    assert absorbed_clears(ModulePlan(parsed(TWO_CLOCKS))) == {}
+    assert absorbed_clears(ModulePlan(parsed(NOISY_LIF))) == {}
+    # a kernel that reads the list it emits into (its index space) keeps its clear separate
+    relay_reads_own = random_spikes(10).replace("kernel.clear_spikes @Q._spikespace {clock = @defaultclock}\n"
+                                                "  kernel.launch @Q.relay",
+                                                "kernel.clear_spikes @P._spikespace {clock = @defaultclock}\n"
+                                                "  kernel.launch @Q.relay")
+    assert absorbed_clears(ModulePlan(parsed(relay_reads_own))) == {}

@@ -55,6 +55,95 @@ def test_spike_lists_are_in_order_and_equal_to_the_cpu(n):
     assert spikes[-1] > 0 and np.all(np.diff(spikes[:spikes[-1]]) > 0)
 
 
+def compare_spikes(cpu, gpu, chunks=(1, 1, 5)):
+    for ticks in chunks:
+        cpu.run(ticks)
+        gpu.run(ticks)
+        assert gpu.clock_steps == cpu.clock_steps
+        for name in ("P._spikespace", "Q._spikespace", "P.count"):
+            np.testing.assert_array_equal(gpu.read(name), cpu.read(name), err_msg=name)
+
+
+# Sizes around the one-block compaction's limit (8192 positions) and the multi-block one's tiles
+# (8192 positions per block): the last tile partial, exactly full, one position over.
+@pytest.mark.parametrize("n, p", [(1023, 0.3), (1024, 0.3), (1025, 0.3), (8191, 0.3), (8192, 0.3),
+                                  (8193, 0.3), (16384, 0.5), (2**20 + 3, 0.3), (1025, 1.0),
+                                  (2**20 + 3, 1.0), (100, 0.0), (8193, 0.0), (70_001, 0.001)])
+def test_spike_lists_across_block_boundaries(n, p):
+    cpu, gpu = both(parsed(random_spikes(n, p)), seed=n + 1)
+    compare_spikes(cpu, gpu)
+    spikes = gpu.read("P._spikespace")
+    if p == 1.0:
+        np.testing.assert_array_equal(spikes, np.r_[np.arange(n), n])
+    elif p == 0.0:
+        assert spikes[-1] == 0
+
+
+CLEAR_ON_ANOTHER_CLOCK = """
+kernel.array @G.v {length = 20000} : f64
+kernel.array @G._spikespace {length = 20001} : i32
+kernel.array @H._spikespace {length = 501} : i64
+kernel.clock @fast {dt = 0.001}
+kernel.clock @slow {dt = 0.003}
+kernel.kernel @G.drift {space = elements(20000)} invariants() {
+} body(%i: i64) {
+  %v = kernel.load @G.v[%i] : f64
+  %u = kernel.rand_uniform %i {stream = 1, draw = 0} : f64
+  %v2 = kernel.add %v, %u : f64
+  kernel.store @G.v[%i], %v2 : f64
+}
+kernel.kernel @G.fire {space = elements(20000)} invariants() {
+} body(%i: i64) {
+  %u = kernel.rand_uniform %i {stream = 2, draw = 0} : f64
+  %p = kernel.constant 0.2 : f64
+  %c = kernel.cmp lt, %u, %p : f64
+  kernel.emit_spike @G._spikespace, %i if %c
+}
+kernel.kernel @H.fire {space = elements(100)} invariants() {
+} body(%i: i64) {
+  %u = kernel.rand_uniform %i {stream = 3, draw = 0} : f64
+  %p = kernel.constant 0.5 : f64
+  %c = kernel.cmp lt, %u, %p : f64
+  kernel.emit_spike @H._spikespace, %i if %c
+}
+kernel.schedule step() {
+  kernel.launch @G.drift {clock = @fast}
+  kernel.clear_spikes @G._spikespace {clock = @fast}
+  kernel.launch @G.fire {clock = @slow}
+  kernel.clear_spikes @H._spikespace {clock = @slow}
+  kernel.launch @H.fire {clock = @fast}
+}
+"""
+
+
+def test_clears_merged_into_compactions_follow_their_own_clock():
+    # G's list is cleared on the fast clock but filled on the slow one (and H's the other way):
+    # the compaction that took over the clear must clear even on ticks where it does not run.
+    cpu, gpu = both(parsed(CLEAR_ON_ANOTHER_CLOCK), seed=3)
+    assert len(gpu.merged_clears) == 2
+    for chunk in (1, 1, 1, 2, 7, 30):
+        cpu.run(chunk)
+        gpu.run(chunk)
+        assert gpu.clock_steps == cpu.clock_steps
+        assert_arrays_match(read_all(cpu), read_all(gpu), exact=True)
+
+
+@pytest.mark.parametrize("ticks_per_graph", [1, 4, None])
+def test_many_tick_graphs_run_any_number_of_ticks(ticks_per_graph):
+    cpu = CpuExecutable(parsed(TWO_CLOCKS), None, 9, cache=NO_DISK)
+    gpu = get_backend("cuda").executable(parsed(TWO_CLOCKS), None, 9, cache=NO_DISK,
+                                         ticks_per_graph=ticks_per_graph)
+    for chunk in (0, 1, 3, 4, 5, 8, 17, 64, 130, 0, 2):
+        cpu.run(chunk)
+        gpu.run(chunk)
+        assert gpu.clock_steps == cpu.clock_steps
+        assert_arrays_match(read_all(cpu), read_all(gpu), exact=True)
+    cpu = CpuExecutable(parsed(random_spikes(20_000)), None, 5, cache=NO_DISK)
+    gpu = get_backend("cuda").executable(parsed(random_spikes(20_000)), None, 5, cache=NO_DISK,
+                                         ticks_per_graph=ticks_per_graph)
+    compare_spikes(cpu, gpu, (7, 64, 65, 3))
+
+
 def test_noisy_lif_and_two_clocks_match_the_cpu():
     v0 = {"G.v": np.linspace(0, 1, 100)}
     cpu, gpu = both(parsed(NOISY_LIF), v0, seed=4)
