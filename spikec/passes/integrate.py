@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from spikec.errors import EquationError
 from spikec.ir.core import Module
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
                                   UnaryOp, substitute_names)
-from spikec.ir.expression_sympy import symbol
 from spikec.ir.model import EquationOp, EventOp, ObjectOp
 from spikec.ir.model_inputs import TimedArrayOp
 from spikec.ir.model_state_update import StateUpdateOp
 from spikec.passes.inline_subexpressions import substituted_subexpressions
+from spikec.passes.integration_cache import default_integration_cache
 from spikec.passes.pass_base import ModulePass, PassContext, option
-from spikec.passes.state_updaters import METHODS, DifferentialSystem, UnsupportedEquations
-from spikec.passes.state_updaters.exact import exact
-from spikec.passes.state_updaters.system import DT, T
+
+if TYPE_CHECKING:  # the state updaters import sympy (~0.3 s): only when something is integrated
+    from spikec.passes.state_updaters import DifferentialSystem
 
 EVENT_DRIVEN = "event-driven"
+SAME_METHOD = {"linear": "exact"}  # Brian's alias
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Integrate(ModulePass):
     `not_refractory` is true (op attribute `unless_refractory`, Brian's conditional write); with
     a refractory period, the step first updates `not_refractory` as Brian's state updater does.
     `(event-driven)` equations are left in place for the synapse lowering (see
-    `event_driven_update`).
+    `event_driven_update`). Results come from the integration cache when the same equations were
+    integrated before (`spikec/passes/integration_cache.py`): then sympy is not even imported.
     """
 
     name: ClassVar[str] = "integrate"
@@ -58,12 +60,24 @@ class Integrate(ModulePass):
         equations = clock_driven_equations(owner)
         if not equations:
             return
-        system = differential_system(owner, equations, dt)
         methods = (self.method,) if self.method else tuple(owner.attributes["methods"])
-        integration = choose_and_integrate(system, methods)
-        code = refractory_code(owner) + integration.code()
-        attributes = {"method": integration.method, "code": code}
-        conditional = [n for n in system.names if n in _unless_refractory(owner)]
+        trees = equation_trees(owner, equations)
+        unless_refractory = _unless_refractory(owner)
+        locally_constant = _locally_constant(owner, dt)
+
+        def integrate() -> tuple[str, tuple[Statement, ...]]:
+            from spikec.passes.state_updaters import DifferentialSystem
+            system = DifferentialSystem.from_trees(f"@{owner.sym_name}", trees, unless_refractory)
+            system.locally_constant = locally_constant
+            integration = choose_and_integrate(system, methods)
+            return integration.method, integration.code()
+
+        cache = default_integration_cache()
+        method, step = cache.get_or_integrate(
+            cache.key(trees, unless_refractory, locally_constant, methods), integrate)
+        code = refractory_code(owner) + step
+        attributes = {"method": method, "code": code}
+        conditional = [n for n in trees if n in unless_refractory]
         if conditional:
             attributes["unless_refractory"] = tuple(conditional)
         owner.body.insert_before(equations[0], StateUpdateOp.create(attributes=attributes))
@@ -71,7 +85,7 @@ class Integrate(ModulePass):
             owner.body.erase(equation)
         ctx.count("integrated")
         ctx.count("equations", len(equations))
-        if METHODS[integration.method] is not METHODS[methods[0]]:
+        if SAME_METHOD.get(method, method) != SAME_METHOD.get(methods[0], methods[0]):
             ctx.count("fallbacks")
 
 
@@ -82,22 +96,34 @@ def clock_driven_equations(owner: ObjectOp) -> list[EquationOp]:
             and EVENT_DRIVEN not in variables[op.sym_name].attributes.get("flags", ())]
 
 
+def equation_trees(owner: ObjectOp, equations: list[EquationOp]) -> dict[str, Expr]:
+    """The right-hand side of each of `equations`, with the object's subexpressions substituted."""
+    definitions = substituted_subexpressions(owner)
+    return {op.sym_name: substitute_names(op.attributes["expr"], definitions) for op in equations}
+
+
+def _locally_constant(owner: ObjectOp, dt: float | None) -> frozenset[str]:
+    """With the object's `dt`, its TimedArrays whose steps are whole multiples of dt count as
+    constant over a step (Brian's `is_locally_constant`)."""
+    if dt is None:
+        return frozenset()
+    return frozenset(op.sym_name for op in owner.members(TimedArrayOp)
+                     if dt <= op.attributes["dt"] and (op.attributes["dt"] / dt).is_integer())
+
+
 def differential_system(owner: ObjectOp, equations: list[EquationOp],
                         dt: float | None = None) -> DifferentialSystem:
-    """The system of `equations`; with the object's `dt`, its TimedArrays whose steps are whole
-    multiples of dt count as constant over a step (Brian's `is_locally_constant`)."""
-    definitions = substituted_subexpressions(owner)
-    trees = {op.sym_name: substitute_names(op.attributes["expr"], definitions) for op in equations}
-    system = DifferentialSystem.from_trees(f"@{owner.sym_name}", trees, _unless_refractory(owner))
-    if dt is not None:
-        system.locally_constant = frozenset(
-            op.sym_name for op in owner.members(TimedArrayOp)
-            if dt <= op.attributes["dt"] and (op.attributes["dt"] / dt).is_integer())
+    """The system of `equations` (see `equation_trees` and `_locally_constant`)."""
+    from spikec.passes.state_updaters import DifferentialSystem
+    system = DifferentialSystem.from_trees(f"@{owner.sym_name}", equation_trees(owner, equations),
+                                           _unless_refractory(owner))
+    system.locally_constant = _locally_constant(owner, dt)
     return system
 
 
 def choose_and_integrate(system: DifferentialSystem, methods: tuple[str, ...]):
     """The first method of `methods` that applies (Brian's rule); EquationError if none does."""
+    from spikec.passes.state_updaters import METHODS, UnsupportedEquations
     reasons = []
     for method in methods:
         function = METHODS.get(method)
@@ -172,6 +198,10 @@ def event_driven_update(owner: ObjectOp) -> tuple[Statement, ...]:
                  and EVENT_DRIVEN in variables[op.sym_name].attributes.get("flags", ())]
     if not equations:
         return ()
+    from spikec.ir.expression_sympy import symbol
+    from spikec.passes.state_updaters import UnsupportedEquations
+    from spikec.passes.state_updaters.exact import exact
+    from spikec.passes.state_updaters.system import DT, T
     system = differential_system(owner, equations)
     try:
         integration = exact(system)
