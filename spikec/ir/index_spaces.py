@@ -4,6 +4,10 @@ A kernel names its index space in its ``space`` attribute, spelled as a call att
 
     elements(100)               -- every element 0..99 of a group of 100, in increasing order
     spikes(@G._spikespace)      -- this step's spiking neurons listed in a spike list array
+    outgoing(@G._spikespace, @S._pre_offsets, @S._pre_synapses)
+                                -- the synapses of each spiking source (push propagation)
+    segments(@S._post_offsets, @S._post_synapses, 100)
+                                -- 100 independent segments, each run in order (pull propagation)
 
 (The spike list layout is in `spikec.ir.kernel_decls`.) An index space is a small frozen class
 registered by its kind; later issues add synapse spaces (synapses of spiking neurons, targets of
@@ -62,6 +66,11 @@ class IndexSpace:
         """The element indices the body runs for, in order (an int64 array)."""
         raise NotImplementedError
 
+    def rounds(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """The indices split into rounds the interpreter runs one after the other, each round
+        vectorised. One round for every space whose elements do not see each other's stores."""
+        return [self.indices(arrays)]
+
     def __str__(self) -> str:
         return format_attribute(self.to_attribute())
 
@@ -104,6 +113,96 @@ class Spikes(IndexSpace):
             raise ValueError(f"spike list {self.spike_list} holds count {count}, "
                              f"outside 0..{len(spikes) - 1}")
         return spikes[:count].astype(np.int64)
+
+
+def _csr_rows(offsets: np.ndarray, items: np.ndarray, rows: np.ndarray, what: str) -> list[np.ndarray]:
+    """`items[offsets[r]:offsets[r+1]]` for each row r in `rows`, checked."""
+    if len(rows) and (rows.min() < 0 or rows.max() + 1 >= len(offsets)):
+        raise ValueError(f"{what}: a row index is outside 0..{len(offsets) - 2}")
+    starts, ends = offsets[rows].astype(np.int64), offsets[rows + 1].astype(np.int64)
+    if np.any(starts > ends) or (len(ends) and ends.max() > len(items)):
+        raise ValueError(f"{what}: offsets are not increasing or exceed {len(items)} items")
+    return [items[a:b].astype(np.int64) for a, b in zip(starts, ends)]
+
+
+@register_index_space
+@dataclass(frozen=True)
+class Outgoing(IndexSpace):
+    """``outgoing(@G._spikespace, @S._pre_offsets, @S._pre_synapses)``: for each spiking source k
+    (in spike-list order), the items `items[offsets[k]:offsets[k+1]]` in order: the synapses
+    of the step's spikes, for push propagation. Elements do not see each other's stores (as in
+    every one-round space): effects on shared targets must be atomic adds."""
+
+    kind: ClassVar[str] = "outgoing"
+    spike_list: SymbolRef
+    offsets: SymbolRef
+    items: SymbolRef
+
+    def arrays(self) -> tuple[SymbolRef, ...]:
+        return (self.spike_list, self.offsets, self.items)
+
+    def verify(self, ctx: VerifyContext, op: Op) -> None:
+        spikes = verify_spike_list(ctx, op, self.spike_list)
+        offsets = _verify_index_array(ctx, op, self.offsets, "offsets")
+        _verify_index_array(ctx, op, self.items, "items")
+        ctx.require(offsets.length == spikes.length, op,
+                    f"{self.offsets} needs one entry per source plus one ({spikes.length}), "
+                    f"not {offsets.length}")
+
+    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        sources = Spikes(self.spike_list).indices(arrays)
+        rows = _csr_rows(arrays[self.offsets.name], arrays[self.items.name], sources,
+                         f"outgoing({self.offsets})")
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
+
+@register_index_space
+@dataclass(frozen=True)
+class Segments(IndexSpace):
+    """``segments(@S._post_offsets, @S._post_synapses, N)``: N segments, segment g being
+    `items[offsets[g]:offsets[g+1]]`. Segments are independent; within a segment the elements run
+    strictly in order, each seeing the stores of the ones before it (a target's incoming synapses
+    in synapse order: pull propagation of effects that are not commutative). The interpreter runs
+    round r on the r-th element of every segment; elements of different segments must not touch
+    the same place (each segment owns its target)."""
+
+    kind: ClassVar[str] = "segments"
+    offsets: SymbolRef
+    items: SymbolRef
+    count: int
+
+    def arrays(self) -> tuple[SymbolRef, ...]:
+        return (self.offsets, self.items)
+
+    def verify(self, ctx: VerifyContext, op: Op) -> None:
+        offsets = _verify_index_array(ctx, op, self.offsets, "offsets")
+        _verify_index_array(ctx, op, self.items, "items")
+        ctx.require(isinstance(self.count, int) and not isinstance(self.count, bool)
+                    and self.count >= 0, op, "segments(...) needs a non-negative segment count")
+        ctx.require(offsets.length == self.count + 1, op,
+                    f"{self.offsets} needs count + 1 = {self.count + 1} entries, "
+                    f"not {offsets.length}")
+
+    def _segments(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return _csr_rows(arrays[self.offsets.name], arrays[self.items.name],
+                         np.arange(self.count, dtype=np.int64), f"segments({self.offsets})")
+
+    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        segments = self._segments(arrays)
+        return np.concatenate(segments) if segments else np.zeros(0, dtype=np.int64)
+
+    def rounds(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        segments = self._segments(arrays)
+        longest = max((len(s) for s in segments), default=0)
+        return [np.array([s[r] for s in segments if len(s) > r], dtype=np.int64)
+                for r in range(longest)]
+
+
+def _verify_index_array(ctx: VerifyContext, op: Op, ref: object, what: str) -> ArrayOp:
+    array = ctx.symbol(op, ref, ArrayOp, "an array")
+    assert isinstance(array, ArrayOp)
+    ctx.require(array.element_type.is_index, op, f"{what} array {ref} must hold i32 or i64")
+    return array
 
 
 def verify_spike_list(ctx: VerifyContext, op: Op, ref: object) -> ArrayOp:

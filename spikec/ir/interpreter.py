@@ -113,13 +113,14 @@ class _Launch:
         for op in self.kernel.invariants.ops:
             self.execute(op)
         try:
-            indices = self.kernel.space.indices(self.arrays)
+            rounds = self.kernel.space.rounds(self.arrays)
         except ValueError as error:
             raise KernelRuntimeError(f"kernel @{self.kernel.kernel_name}: {error}") from None
-        self.count = len(indices)
-        self.env[self.kernel.index] = typed(indices, self.kernel.index.type)
-        for op in self.kernel.body.ops:
-            self.execute(op)
+        for indices in rounds:  # later rounds see the stores of earlier ones (segments)
+            self.count = len(indices)
+            self.env[self.kernel.index] = typed(indices, self.kernel.index.type)
+            for op in self.kernel.body.ops:
+                self.execute(op)
 
     def execute(self, op: Op) -> None:
         handler = _HANDLERS.get(type(op))
