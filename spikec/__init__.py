@@ -5,7 +5,12 @@ every unit, and the model-language objects. Importing runs no compiler and touch
 """
 
 import numpy as np  # noqa: F401  (Brian's star-import provides np too)
-from numpy import *  # noqa: F401,F403  (Brian scripts expect numpy's names; units override below)
+
+# Brian scripts expect numpy's names (`from numpy import *`; units override some below). numpy
+# imports a few submodules only when first asked for; f2py and testing alone cost ~0.1 s, a fifth
+# of `import spikec`, so they stay unloaded until used: `spikec.testing` and `np.testing` work.
+_NUMPY_ON_ACCESS = ("f2py", "testing")
+globals().update({name: getattr(np, name) for name in np.__all__ if name not in _NUMPY_ON_ACCESS})
 
 from spikec.errors import (DimensionMismatchError, EquationError, FlagError, ModelSyntaxError,
                            SpikecError, UnknownIdentifierError)
@@ -28,3 +33,9 @@ from spikec.runtime.host_code import HostCodeRunner as _HostCodeRunner
 _code_runner.runner = _HostCodeRunner()  # string code on variables (G.v = '...') runs here
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in _NUMPY_ON_ACCESS:
+        return getattr(np, name)
+    raise AttributeError(f"module 'spikec' has no attribute {name!r}")

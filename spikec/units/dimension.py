@@ -22,6 +22,10 @@ def as_exponent(value: object) -> Fraction:
     `0.5` becomes 1/2 and `1/3` (a float) becomes 1/3, so exponents written in Python code as
     decimals still compose exactly.
     """
+    if type(value) is Fraction:  # the common case (the unit table builds ~2000 units at import)
+        return value
+    if type(value) is int:
+        return Fraction(value)
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     if isinstance(value, np.generic):
@@ -65,12 +69,15 @@ class Dimension:
                                              "mole", "candle")
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            object.__setattr__(self, field.name, as_exponent(getattr(self, field.name)))
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
+            if type(value) is not Fraction:
+                object.__setattr__(self, name, as_exponent(value))
 
     @property
     def exponents(self) -> tuple[Fraction, ...]:
-        return tuple(getattr(self, field.name) for field in fields(self))
+        return (self.length, self.mass, self.time, self.current, self.temperature, self.amount,
+                self.luminosity)
 
     @property
     def is_dimensionless(self) -> bool:
@@ -88,7 +95,7 @@ class Dimension:
 
     def __pow__(self, exponent: object) -> "Dimension":
         power = as_exponent(exponent)
-        return Dimension(*(a * power for a in self.exponents))
+        return Dimension(*(a * power if a else a for a in self.exponents))  # most exponents are 0
 
     def _parts(self, names: tuple[str, ...], power_sign: str) -> list[str]:
         return [name if exponent == 1 else f"{name}{power_sign}{format_exponent(exponent)}"
@@ -102,6 +109,8 @@ class Dimension:
         """As Python code in base unit names: `metre ** 2 * kilogram * second ** -3 * amp ** -1`."""
         return " * ".join(self._parts(self.UNIT_NAMES, " ** ")) or "Dimension()"
 
+
+_FIELD_NAMES = tuple(field.name for field in fields(Dimension))
 
 DIMENSIONLESS = Dimension()
 
