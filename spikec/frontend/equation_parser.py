@@ -15,8 +15,8 @@ from lark import Lark, v_args
 
 from spikec.errors import ModelSyntaxError, SourceLocation
 from spikec.ir.expression import BinaryOp, Expr, Name, Number, Span
-from spikec.ir.expression_parser import (ExpressionBuilder, expression_grammar_text, parse_with,
-                                         require_shallow)
+from spikec.ir.expression_parser import (ExpressionBuilder, expression_grammar_text, lalr_parser,
+                                         parse_with, require_shallow)
 
 DIFFERENTIAL_EQUATION = "differential equation"
 SUBEXPRESSION = "subexpression"
@@ -120,8 +120,7 @@ def _pad(children: list, length: int) -> list:
 @functools.cache
 def _parser() -> Lark:
     grammar = expression_grammar_text() + Path(__file__).with_name("equations.lark").read_text()
-    return Lark(grammar, start="equations", parser="lalr", lexer="contextual",
-                propagate_positions=True, maybe_placeholders=True)
+    return lalr_parser(grammar, "equations")
 
 
 def parse_equations_text(text: str, owner: str | None = None) -> list[ParsedEquation]:

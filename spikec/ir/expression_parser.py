@@ -1,7 +1,9 @@
 """Parsing model code (expressions and statement blocks) with the Lark grammar `expression.lark`.
 
-One LALR parser per grammar is built on first use and kept (building takes ~50 ms; parsing an
-equation line of ~65 characters takes ~0.6 ms, see benchmarks/frontend_parse.py). Lark's errors
+One LALR parser per grammar is built on first use and kept (building takes ~20-50 ms; parsing an
+equation line of ~65 characters takes ~0.6 ms, see benchmarks/frontend_parse.py). The built
+tables are kept on disk under `$SPIKEC_CACHE_DIR/parsers` with Lark's own cache (`lalr_parser`):
+loading them takes ~3 ms, which matters when every process builds a model. Lark's errors
 never reach the user: they become `ModelSyntaxError`s that show the line and column with a caret
 and say what was expected in words.
 """
@@ -9,12 +11,14 @@ and say what was expected in words.
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.visitors import Transformer_NonRecursive
 
+from spikec.cache_directory import cache_directory
 from spikec.errors import ModelSyntaxError, SourceLocation
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
                                   UnaryOp, nesting_depth)
@@ -123,8 +127,25 @@ class ExpressionBuilder(Transformer_NonRecursive):
 
 @functools.cache
 def _parser(start: str) -> Lark:
-    return Lark(expression_grammar_text(), start=start, parser="lalr", lexer="contextual",
-                propagate_positions=True, maybe_placeholders=True)
+    return lalr_parser(expression_grammar_text(), start)
+
+
+def lalr_parser(grammar: str, start: str) -> Lark:
+    """A LALR parser of `grammar` from `start`. Lark caches its tables in a file that starts with a
+    hash of the grammar, the options and Lark's and Python's versions, and rebuilds (and rewrites)
+    it when they differ or the file is damaged; the file name also carries a hash of the grammar,
+    so different grammars and versions of one do not overwrite each other."""
+    directory = cache_directory("parsers")
+    cache: str | bool = False
+    if directory is not None:
+        digest = hashlib.sha256(f"{start}\0{grammar}".encode()).hexdigest()[:16]
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            cache = str(directory / f"{start}-{digest}.lark")
+        except OSError:  # no writable cache folder: build every time
+            pass
+    return Lark(grammar, start=start, parser="lalr", lexer="contextual",
+                propagate_positions=True, maybe_placeholders=True, cache=cache)
 
 
 def parse_with(parser: Lark, text: str, builder: Transformer, owner: str | None,

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from spikec.cache_directory import cache_directory
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
                                   UnaryOp)
 
 FORMAT_VERSION = 1
-DISABLED = {"", "0", "off", "none", "false", "no"}
 Result = tuple[str, tuple[Statement, ...]]  # (method, statements of one step)
 
 
@@ -56,10 +56,7 @@ class IntegrationCache:
 
     @classmethod
     def from_environment(cls) -> "IntegrationCache":
-        setting = os.environ.get("SPIKEC_CACHE_DIR")
-        if setting is None:
-            return cls(Path.home() / ".cache" / "spikec" / "integrate")
-        return cls(None if setting.strip().lower() in DISABLED else Path(setting) / "integrate")
+        return cls(cache_directory("integrate"))
 
     def key(self, trees: dict[str, Expr], unless_refractory: Iterable[str],
             locally_constant: Iterable[str], methods: Iterable[str]) -> str:

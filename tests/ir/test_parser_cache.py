@@ -1,0 +1,21 @@
+"""Parser tables are kept on disk (Lark's cache) under $SPIKEC_CACHE_DIR/parsers, and the cached
+parser parses as the built one does."""
+
+from spikec.ir.expression_parser import expression_grammar_text, lalr_parser
+
+
+def test_tables_are_cached_and_reloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", str(tmp_path))
+    built = lalr_parser(expression_grammar_text(), "expression")
+    files = list((tmp_path / "parsers").glob("expression-*.lark"))
+    assert len(files) == 1
+    loaded = lalr_parser(expression_grammar_text(), "expression")
+    text = "-v/tau + exp((13*mV - v)/(4*mV)) * (1 - m)"
+    assert loaded.parse(text) == built.parse(text)
+
+
+def test_no_file_when_disk_caches_are_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", "off")
+    monkeypatch.chdir(tmp_path)
+    assert lalr_parser(expression_grammar_text(), "expression").parse("a + b") is not None
+    assert list(tmp_path.iterdir()) == []
