@@ -134,9 +134,18 @@ class CudaExecutable(Executable):
                               for clear, launch in absorbed_clears(self.plan).items()}
         self.ticks_per_graph = max(1, int(ticks_per_graph or os.environ.get("SPIKEC_CUDA_TICKS_PER_GRAPH")
                                           or TICKS_PER_GRAPH))
+        # Emitting kernels with more positions than this use the multi-block compaction (settable,
+        # then `recapture()`: measurements).
+        self.one_block_limit = COMPACT_CHUNK
+        self.graph = self.many_graph = None
+        self.recapture()
+
+    def recapture(self) -> None:
+        """(Re)capture the one-tick graph; the many-tick graph is captured on first use."""
+        self.close()
+        self.context.make_current()
         self.context.synchronize()
-        self.graph = cuda.Graph.capture(lambda stream: self.record_ticks(stream, 1), self.stream)
-        self.many_graph = None  # the graph of ticks_per_graph ticks, captured on first use
+        self.graph = self.cuda.Graph.capture(lambda stream: self.record_ticks(stream, 1), self.stream)
 
     # -- the graphs ------------------------------------------------------------------------------
     def record_ticks(self, stream, ticks: int) -> None:
@@ -184,7 +193,7 @@ class CudaExecutable(Executable):
         capacity = np.int64(spikes.length - 1)
         flags, values, count = buffers[:3]
         clock = np.int64(step.clock)
-        if uses_tiles(abi.position_capacity):
+        if abi.position_capacity > self.one_block_limit:
             tiles, control = buffers[3:]
             grid = min(-(-abi.position_capacity // COMPACT_CHUNK), MAX_GRID)
             self.cuda.launch(function(f"spikec_count_tiles_i{bits}"), grid, COMPACT_BLOCK,

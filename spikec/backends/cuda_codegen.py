@@ -519,8 +519,10 @@ def lower_for_cuda(plan: ModulePlan) -> CudaModuleText:
             element_types.add(("clear", MEMORY_TYPES[plan.arrays[step.spike_list].element_type]))
     for abi in lowered.kernels.values():
         for op in abi.emits:
-            kind = "tiles" if uses_tiles(abi.position_capacity) else "compact"
-            element_types.add((kind, MEMORY_TYPES[plan.arrays[op.spike_list.name].element_type]))
+            element = MEMORY_TYPES[plan.arrays[op.spike_list.name].element_type]
+            element_types.add(("compact", element))  # also for large kernels (one_block_limit)
+            if uses_tiles(abi.position_capacity):
+                element_types.add(("tiles", element))
             lowered.errors.append(f"spike list {op.spike_list} overflows (a neuron spiking twice in a "
                                   f"step?) in kernel @{abi.kernel}")
             result.compaction_errors[(abi.kernel, op.spike_list.name)] = len(lowered.errors)

@@ -5,8 +5,10 @@ by ticks per CUDA graph; run by hand on a GPU machine (not a test):
 
 For each size the network is built once (spikec, device 'cuda'); then for each T the executable's
 many-tick graph is recaptured with T ticks, and `run(10_000)` (1 s biological) is timed 3 times
-after a warm-up (host clock around run(), which synchronizes). Prints a table and a final
-``STEP`` line (microseconds per tick).
+after a warm-up (host clock around run(), which synchronizes). Then, at T = 64, the same with the
+one-block compaction for every size ("one-block"), and each kernel of a tick timed alone: the tick's
+launches issued directly (not captured) with events around each, median of 50 ticks. Prints a table
+and a final ``STEP`` line (microseconds per tick) and ``KERNELS`` line (microseconds per kernel).
 """
 
 from __future__ import annotations
@@ -19,6 +21,47 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class TimedLaunches:
+    """Stands in for the driver module during `record_ticks`: events around every launch."""
+
+    def __init__(self, cuda):
+        self.cuda = cuda
+        self.marks = []
+
+    def __getattr__(self, name):
+        return getattr(self.cuda, name)
+
+    def launch(self, function, grid, block, args=(), stream=None, shared_mem=0):
+        start = self.cuda.Event().record(stream)
+        self.cuda.launch(function, grid, block, args, stream, shared_mem)
+        self.marks.append((function.name, grid, block, start, self.cuda.Event().record(stream)))
+
+
+def kernel_times(executable, ticks: int = 50) -> dict:
+    timed = TimedLaunches(executable.cuda)
+    executable.cuda = timed
+    try:
+        for _ in range(ticks):
+            executable.record_ticks(executable.stream, 1)
+    finally:
+        executable.cuda = timed.cuda
+    executable.stream.synchronize()
+    times = {}
+    for name, grid, block, start, end in timed.marks:
+        times.setdefault(f"{name} <<<{grid},{block}>>>", []).append(1e3 * start.elapsed_ms(end))
+    return {name: round(statistics.median(values), 2) for name, values in times.items()}
+
+
+def time_run(executable, ticks: int) -> float:
+    executable.run(ticks)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        executable.run(ticks)
+        times.append(time.perf_counter() - start)
+    return 1e6 * statistics.median(times) / ticks
 
 
 def main() -> None:
@@ -58,12 +101,22 @@ def main() -> None:
                       "all_s": times, "first_run_with_capture_s": capture}
             print(f"N={n:8d} T={t:4d} {row[t]['us_per_tick']:8.2f} us/tick  (capture+1 run {capture:.3f} s)",
                   flush=True)
+        executable.ticks_per_graph = 64
+        executable.one_block_limit = 1 << 62
+        executable.recapture()
+        row["one-block T=64"] = time_run(executable, options.ticks)
+        print(f"N={n:8d} one-block compaction, T=64: {row['one-block T=64']:8.2f} us/tick", flush=True)
+        executable.one_block_limit = 8192
+        executable.recapture()
+        row["kernels"] = kernel_times(executable)
+        print(f"N={n:8d} kernels alone (us):", json.dumps(row["kernels"]), flush=True)
         results[n] = row
-        net.build.executable.close()
+        executable.close()
     if options.out:
         Path(options.out).write_text(json.dumps(results, indent=1))
-    print("STEP", json.dumps({n: {t: round(v["us_per_tick"], 2) for t, v in row.items()}
-                             for n, row in results.items()}))
+    print("STEP", json.dumps({n: {t: round(v["us_per_tick"], 2) if isinstance(v, dict) else round(v, 2)
+                                 for t, v in row.items() if t != "kernels"} for n, row in results.items()}))
+    print("KERNELS", json.dumps({n: row["kernels"] for n, row in results.items()}))
 
 
 if __name__ == "__main__":
