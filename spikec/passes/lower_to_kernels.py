@@ -14,6 +14,7 @@ from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import LoweringError
 from spikec.passes.lowering.input_kernels import input_kernels
 from spikec.passes.lowering.monitor_kernels import MonitorLowering
+from spikec.passes.lowering.synapse_kernels import SynapseLowering
 from spikec.passes.lowering.neuron_kernels import (STORED_ROLES, GroupContext, StreamCounter,
                                                    group_kernels, group_names, spike_list_name)
 from spikec.passes.pass_base import ModulePass, PassContext, option
@@ -35,8 +36,10 @@ class LowerToKernels(ModulePass):
     become kernel arguments bound in each launch. Random numbers use one Philox stream per
     kernel, numbered in module order, so every backend draws the same numbers.
 
-    Synapses are not lowered yet (the synapse issue adds them): a module with `model.synapses`
-    is refused with a clear error."""
+    Synapses (`spikec.passes.lowering.synapse_kernels`): their clock-driven update, summed
+    variables (per target in synapse order), and each pathway with the strategy
+    `select-propagation` chose (push-atomic or pull-ordered; homogeneous delays through a ring of
+    spike lists; per-synapse delays are refused for now)."""
 
     name: ClassVar[str] = "lower-to-kernels"
     summary: ClassVar[str] = "lower the model IR (after integrate) to kernels and a step schedule"
@@ -71,9 +74,6 @@ class LowerToKernels(ModulePass):
         items = []
         contexts: dict[str, GroupContext] = {}
         for op in ops:
-            if isinstance(op, model.SynapsesOp):
-                raise LoweringError(f"@{op.sym_name}: synapses cannot be lowered to kernels yet",
-                                    hint="synaptic propagation comes with the synapse issue")
             if not isinstance(op, model.GroupOp):
                 continue
             float_type = op.attributes["dtype"]
@@ -88,6 +88,13 @@ class LowerToKernels(ModulePass):
             arrays += input_arrays
             kernels += input_ops
             items += input_items
+        for op in ops:
+            if isinstance(op, model.SynapsesOp):
+                synapses = SynapseLowering(op, contexts, dt_of, streams)
+                synapses.lower()
+                arrays += synapses.arrays
+                kernels += synapses.kernels
+                items += synapses.items
         monitors = MonitorLowering(contexts, dt_of, self.spike_buffer_steps,
                                    self.minimum_spike_buffer, self.state_buffer_values)
         for op in ops:

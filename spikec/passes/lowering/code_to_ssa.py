@@ -16,7 +16,8 @@ from spikec.errors import SpikecError
 from spikec.ir import expression as ast
 from spikec.ir.core import Block, Value
 from spikec.ir.kernel import KernelOp
-from spikec.ir.kernel_ops import (AddOp, AndOp, ArgOp, CastOp, CmpOp, ConstantOp, DivOp,
+from spikec.ir.kernel_ops import (AddOp, AndOp, ArgOp, AtomicAddOp, CastOp, CmpOp, ConstantOp,
+                                  DivOp,
                                   FloorDivOp, LoadOp, MathOp, MaxOp, MinOp, ModOp, MulOp, NegOp,
                                   NotOp, OrOp, PowOp, RandNormalOp, RandUniformOp, SelectOp,
                                   StoreOp, SubOp, TimeOp)
@@ -30,14 +31,23 @@ class LoweringError(SpikecError):
     kind = "lowering error"
 
 
+OWN, SHARED, PRE, POST = "own", "shared", "pre", "post"
+
+
 @dataclass(frozen=True)
 class ArrayAccess:
-    """A name stored in an array: which array, its element type, and whether it holds one
-    shared value (index 0) rather than one per element (indexed by the emitter's element)."""
+    """A name stored in an array: which array, its element type, and at which index code reads
+    it: the kernel's element (`own`), index 0 (`shared`), or, in synaptic code, the synapse's
+    source or target neuron (`pre`, `post`: loaded from the connectivity arrays)."""
 
     array: str
     type: Type
     shared: bool = False
+    index: str = OWN
+
+    @property
+    def kind(self) -> str:
+        return SHARED if self.shared else self.index
 
 
 @dataclass
@@ -48,6 +58,8 @@ class Names:
     constants: dict[str, tuple[float | int | bool, Type]] = field(default_factory=dict)
     subexpressions: dict[str, ast.Expr] = field(default_factory=dict)
     conditional_writes: dict[str, str] = field(default_factory=dict)  # var -> boolean var
+    # Synaptic code: the arrays holding each synapse's source and target (S._pre, S._post).
+    neuron_indices: dict[str, str] = field(default_factory=dict)
     timed_arrays: dict[str, TimedArrayAccess] = field(default_factory=dict)  # callable by name
 
 
@@ -76,6 +88,9 @@ class BodyEmitter:
         # The element whose variables plain names read and write: the kernel's index, or for a
         # monitor the recorded neuron.
         self.element: Value = kernel.index
+        self._neuron_index: dict[str, Value] = {}
+        # Names whose `+=`/`-=` become atomic adds (push propagation onto shared targets).
+        self.atomic_names: set[str] = set()
 
     # -- small builders ----------------------------------------------------------------------
     def constant(self, value: float | int | bool, type: Type) -> Value:
@@ -103,7 +118,16 @@ class BodyEmitter:
         return self.kernel.index
 
     def array_index(self, access: ArrayAccess) -> Value:
-        return self.constant(0, Type.I64) if access.shared else self.element
+        kind = access.kind
+        if kind == SHARED:
+            return self.constant(0, Type.I64)
+        if kind == OWN:
+            return self.element
+        if kind not in self._neuron_index:  # load S._pre[s] / S._post[s] once per kernel
+            array = self.names.neuron_indices[kind]
+            loaded = self.body.add(LoadOp(array, self.element, Type.I32, kind))
+            self._neuron_index[kind] = self.convert(loaded, Type.I64)
+        return self._neuron_index[kind]
 
     # -- reading names ---------------------------------------------------------------------
     def read(self, name: str) -> Value:
@@ -230,6 +254,9 @@ class BodyEmitter:
         for statement in statements:
             target = statement.target
             value = self.expression(statement.expr)
+            if statement.op in ("+=", "-=") and target in self.atomic_names:
+                self.atomic_accumulate(target, value, statement.op, mask)
+                continue
             if statement.op != "=":  # x += e is x = x + e
                 value = self.arithmetic(statement.op[0], self.read(target), value)
             self.assign(target, value, mask, honour_conditional_writes)
@@ -256,9 +283,23 @@ class BodyEmitter:
         self.values[target] = value
         self.written[target] = value
 
-    def store_written(self) -> None:
-        """Store every assigned name's final value (call once, after all code)."""
+    def atomic_accumulate(self, target: str, value: Value, op: str, mask: Value | None) -> None:
+        """`target += value` as an atomic add (honouring the target's conditional write)."""
+        access = self.names.arrays[target]
+        value = self.convert(self.numeric(value), access.type)
+        if op == "-=":
+            value = self.body.add(NegOp(value))
+        guard = mask
+        condition_name = self.names.conditional_writes.get(target)
+        if condition_name is not None:
+            condition = self.convert(self.read(condition_name), Type.BOOL)
+            guard = condition if guard is None else self.body.add(AndOp(guard, condition))
+        self.body.append(AtomicAddOp(access.array, self.array_index(access), value, guard))
+
+    def store_written(self, mask: Value | None = None) -> None:
+        """Store every assigned name's final value (call once, after all code); with `mask`,
+        only where it holds (elements that did nothing write nothing)."""
         for name, value in self.written.items():
             access = self.names.arrays[name]
-            self.body.append(StoreOp(access.array, self.array_index(access), value))
+            self.body.append(StoreOp(access.array, self.array_index(access), value, mask))
         self.written = {}
