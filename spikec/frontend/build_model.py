@@ -151,6 +151,8 @@ def _append_synapse_members(synapses: Synapses, body: Block) -> None:
                                       "code": pathway.code.statements}
         if pathway.delay is not None:
             attributes["delay"] = float(np.asarray(pathway.delay))
+        if pathway.name in synapses.propagation:
+            attributes["propagation"] = synapses.propagation[pathway.name]
         body.append(model.PathwayOp.create(attributes=attributes))
     for request in synapses.connect_requests:
         attributes = {"p": request.p, "n": request.n, "skip_if_invalid": request.skip_if_invalid}

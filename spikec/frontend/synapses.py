@@ -29,6 +29,7 @@ SYNAPSES_FLAGS = {
     SUBEXPRESSION: ("summed", "shared", "constant over dt"),
 }
 _TIME = get_dimensions(second)
+PROPAGATION_STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class Synapses(Group):
                  on_post: str | dict | None = None, delay: Any = None,
                  on_event: str | dict = "spike", namespace: Mapping[str, Any] | None = None,
                  dtype: Any = None, dt: Quantity | None = None, clock: Clock | None = None,
-                 method: Any = None, name: str | None = None):
+                 method: Any = None, name: str | None = None,
+                 propagation: str | dict | None = None):
         object.__setattr__(self, "name", name or "synapses")
         self.source = source
         self.target = target if target is not None else source
@@ -78,6 +80,16 @@ class Synapses(Group):
         self.pathways: dict[str, Pathway] = {}
         self._add_pathways("pre", on_pre, on_event, delay)
         self._add_pathways("post", on_post, on_event, None)
+        # How events reach their targets (docs/propagation.md): one strategy for every pathway,
+        # or {pathway name: strategy}; the select-propagation pass checks it is correct.
+        chosen = propagation if isinstance(propagation, dict) else dict.fromkeys(self.pathways,
+                                                                                 propagation)
+        for pathway_name, strategy in chosen.items():
+            if pathway_name not in self.pathways or strategy not in PROPAGATION_STRATEGIES + (None,):
+                raise EquationError(f"{self.owner}: propagation {strategy!r} for pathway "
+                                    f"{pathway_name!r} names no pathway or strategy",
+                                    hint=f"strategies: {', '.join(PROPAGATION_STRATEGIES)}")
+        self.propagation = {k: v for k, v in chosen.items() if v is not None}
         self.connect_requests: list[ConnectRequest] = []
         self._check_summed_variables()
 
