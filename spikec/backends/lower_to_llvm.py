@@ -78,6 +78,11 @@ class TargetHooks:
         """(start, stride) of this invocation's positions, as i64."""
         return ir.Constant(I64, 0), ir.Constant(I64, 1)
 
+    def position_end(self, builder: ir.IRBuilder, count: ir.Value) -> ir.Value:
+        """Where this invocation's positions end, given the launch's count (the CPU's threads
+        each take a sub-range)."""
+        return count
+
     def kernel_prologue(self, builder: ir.IRBuilder, state: ir.Value, clock: ir.Value,
                         exit_block: ir.Block) -> None:
         """Code at kernel entry (the GPU returns early when the launch's clock is not due)."""
@@ -220,6 +225,7 @@ class KernelLowering:
                 for _, _, scratch_count in self.scratch.values():
                     builder.store(count, scratch_count)
         start, stride = self.hooks.element_range(builder)
+        end = self.hooks.position_end(builder, count)
         entry = builder.block
         header = self.function.append_basic_block("loop.header")
         body = self.function.append_basic_block("loop.body")
@@ -227,7 +233,7 @@ class KernelLowering:
         builder.position_at_end(header)
         position = builder.phi(I64, name="p")
         position.add_incoming(start, entry)
-        builder.cbranch(builder.icmp_signed("<", position, count), body, exit_block)
+        builder.cbranch(builder.icmp_signed("<", position, end), body, exit_block)
         builder.position_at_end(body)
         self.position = position
         self.values[self.kernel.index] = self.element_index(position)
