@@ -1,12 +1,15 @@
 """The CUDA executable: PTX (`cuda_codegen`, cached) loaded through `spikec.backends.cuda_driver`,
-one tick captured as a CUDA graph and replayed.
+ticks captured as CUDA graphs and replayed.
 
-The graph of one tick: ``spikec_tick_begin`` (which clocks are due, leading spike-list clears), then
-the schedule in order (a launch per kernel, followed by one ``spikec_compact_*`` per emit_spike; a
-``spikec_clear_*`` per later clear), then ``spikec_tick_end`` (advance the due clocks). The clock
-steps, due flags, seed and error word live in the device state array, so a replay needs no host
-work and nothing is copied back per tick: `run(k)` issues k graph launches on one stream and
-synchronizes once, then reads the 3 + 2C state words to report a recorded error.
+A tick: ``spikec_tick_begin`` (which clocks are due, leading spike-list clears), then the schedule
+in order (a launch per kernel, followed by the compaction of each emit_spike: ``spikec_compact_*``
+up to `one_block_limit` positions, else ``spikec_count_tiles_*`` + ``spikec_scatter_tiles_*``; a
+``spikec_clear_*`` per later clear that no compaction absorbed), then ``spikec_tick_end`` (advance
+the due clocks). Two graphs: one tick, and `ticks_per_graph` ticks with ``spikec_tick_next`` (end +
+begin) between ticks; `run(k)` replays the second k // T times and the first k % T times on one
+stream and synchronizes once, then reads the 3 + 2C state words to report a recorded error. The
+clock steps, due flags, seed and error word live in the device state array, so a replay needs no
+host work and nothing is copied back per tick.
 
 Float atomic adds (`kernel.atomic_add` on f32/f64) are hardware atomics here: their order between
 threads is not defined, so sums may differ from the interpreter's (and between runs) by rounding;
@@ -37,7 +40,7 @@ from spikec.ir.printer import print_module
 MAX_GRID = 65535
 # Ticks captured in the many-tick graph (`run(k)` replays it k // T times, then the one-tick graph
 # k % T times); SPIKEC_CUDA_TICKS_PER_GRAPH overrides it (measurements).
-TICKS_PER_GRAPH = 64
+TICKS_PER_GRAPH = 16
 
 
 def _driver():

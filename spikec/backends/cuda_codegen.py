@@ -10,18 +10,25 @@ Entry points of the PTX (all ``.visible .entry``; 256 threads per block unless s
   come before the first launch of the schedule;
 * ``spikec_clear_<i32|i64>(ptr state, i64 clock, ptr list, i64 count_index)`` (1 thread): a later
   clear_spikes;
-* ``spikec_compact_<i32|i64>(ptr state, i64 clock, ptr flags, ptr values, ptr count, ptr list,
-  i64 capacity, i64 error_code)`` (1 block of 1024 threads): the ordered spike compaction;
+* ``spikec_tick_next(ptr state, ptr list...)`` (1 thread): tick_end then tick_begin, between the
+  ticks of a graph of several;
+* ``spikec_clear_<i32|i64>(ptr state, i64 clock, ptr list, i64 count_index)`` (1 thread): a later
+  clear_spikes that no compaction absorbed (`absorbed_clears`);
+* ``spikec_compact_<i32|i64>(state, clock, flags, values, count, list, capacity, error_code,
+  clear_clock)`` (one block, up to 1024 threads): the one-block ordered compaction;
+* ``spikec_count_tiles_<i32|i64>`` / ``spikec_scatter_tiles_<i32|i64>`` (1024 threads, a block per
+  tile of 8192 positions): the multi-block one (`build_tile_kernels`);
 * ``spikec_tick_end(ptr state)`` (1 thread): advances the due clocks' steps.
 
 Spike order: an emit_spike on the GPU writes, per position p of the launch, a flag byte and the
-value into scratch buffers (the "flag pass"; the kernel also stores its position count). The
-compaction kernel then walks the positions in chunks of 8192, each thread taking 8 consecutive
-flag bytes as one word: the popcount of the word is the thread's count, a warp shuffle scan gives
-each thread its offset in its warp, the 32 warp totals (shared memory) give the warp offsets, and
-each thread writes its flagged values at count + offset, in position order, which is the
-interpreter's order. It costs one extra launch (~1 us as a graph node) and O(n / 8192) block-wide
-steps (a multi-block scan is the next step for big groups; see docs/backends.md).
+value into scratch buffers (the "flag pass"; the kernel also stores its position count). A
+compaction then appends the flagged values in position order, which is the interpreter's order:
+threads take 8 consecutive flag bytes as one word (popcount = count), warp shuffle scans and a
+scan of the warp totals give each thread its offset. The one-block kernel walks all positions in
+chunks; the multi-block one counts per tile, lets the last block to finish scan the tile counts
+(no spinning), then scatters each tile at its offset. A clear merged into a compaction
+(``clear_clock`` >= 0) makes it start from 0 when that clock is due, and clear even when the
+compaction's own clock is not due.
 """
 
 from __future__ import annotations

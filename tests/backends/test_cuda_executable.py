@@ -69,8 +69,12 @@ def compare_spikes(cpu, gpu, chunks=(1, 1, 5)):
 @pytest.mark.parametrize("n, p", [(1023, 0.3), (1024, 0.3), (1025, 0.3), (8191, 0.3), (8192, 0.3),
                                   (8193, 0.3), (16384, 0.5), (2**20 + 3, 0.3), (1025, 1.0),
                                   (2**20 + 3, 1.0), (100, 0.0), (8193, 0.0), (70_001, 0.001)])
-def test_spike_lists_across_block_boundaries(n, p):
+@pytest.mark.parametrize("one_block_limit", [None, 1 << 40])
+def test_spike_lists_across_block_boundaries(n, p, one_block_limit):
     cpu, gpu = both(parsed(random_spikes(n, p)), seed=n + 1)
+    if one_block_limit is not None:  # the one-block compaction at every size (many chunks)
+        gpu.one_block_limit = one_block_limit
+        gpu.recapture()
     compare_spikes(cpu, gpu)
     spikes = gpu.read("P._spikespace")
     if p == 1.0:
