@@ -28,7 +28,7 @@ from spikec.units import *  # noqa: F401,F403
 from spikec.units import Dimension, Quantity, get_dimensions, get_unit, have_same_dimensions
 
 from spikec.frontend.variables import code_runner as _code_runner
-from spikec.runtime.host_code import HostCodeRunner as _HostCodeRunner
+from spikec.runtime.code_runner import HostCodeRunner as _HostCodeRunner
 
 _code_runner.runner = _HostCodeRunner()  # string code on variables (G.v = '...') runs here
 

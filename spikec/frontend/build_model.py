@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from spikec.errors import DimensionMismatchError, EquationError
+from spikec.errors import DimensionMismatchError
 from spikec.frontend.clocks import Clock
 from spikec.frontend.dimension_check import (Source, check_condition, check_dimension,
                                              check_statement, infer)
@@ -154,17 +154,6 @@ def _append_synapse_members(synapses: Synapses, body: Block) -> None:
         if pathway.name in synapses.propagation:
             attributes["propagation"] = synapses.propagation[pathway.name]
         body.append(model.PathwayOp.create(attributes=attributes))
-    for request in synapses.connect_requests:
-        attributes = {"p": request.p, "n": request.n, "skip_if_invalid": request.skip_if_invalid}
-        if request.condition is not None:
-            attributes["condition"] = request.condition.expr
-        if request.i is not None:
-            attributes["i"] = tuple(int(x) for x in request.i)
-        if isinstance(request.j, np.ndarray):
-            attributes["j"] = tuple(int(x) for x in request.j)
-        elif request.j is not None:
-            attributes["j"] = request.j
-        body.append(model.ConnectOp.create(attributes=attributes))
 
 
 def _monitor_op(monitor: Any) -> Op:
@@ -224,8 +213,6 @@ def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
     if isinstance(obj, Synapses):
         for pathway in obj.pathways.values():
             trees += _check_code(pathway.code, namespace, read_only)
-        for request in obj.connect_requests:
-            trees += _check_connect(request, namespace)
     return trees
 
 
@@ -257,23 +244,3 @@ def _check_refractory(refractory: Condition, namespace: Namespace) -> list[Expr]
             f"dimension '{inferred.dim}'", inferred.dim, TIME,
             location=source.location(refractory.expr.span))
     return [refractory.expr]
-
-
-def _check_connect(request: Any, namespace: Namespace) -> list[Expr]:
-    from spikec.frontend.namespace import FLOAT
-    from spikec.units import DIMENSIONLESS
-    connect_names = Namespace({**namespace.variables, "i": (DIMENSIONLESS, INTEGER),
-                               "j": (DIMENSIONLESS, INTEGER)}, namespace.explicit,
-                              namespace.caller)
-    trees = []
-    if request.condition is not None:
-        trees += _check_condition(request.condition, connect_names)
-    for value, what in ((request.p, "p"), (request.n, "n"), (request.j, "j")):
-        if isinstance(value, (int, float, np.ndarray)) or value is None:
-            continue
-        inferred = infer(value, connect_names, Source("", f"connect {what}"))
-        if not inferred.dim.is_dimensionless or inferred.kind == BOOLEAN:
-            raise EquationError(f"connect: {what} must be a dimensionless number")
-        trees.append(value)
-    del FLOAT
-    return trees

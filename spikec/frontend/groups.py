@@ -134,6 +134,10 @@ class Group:
     def __len__(self) -> int:
         return self.size
 
+    def index_values(self, name: str) -> np.ndarray:
+        """The values of an index variable (`i`: 0..size-1 in a group)."""
+        return np.arange(self.size, dtype=np.int32)
+
     def __getattr__(self, name: str) -> Any:
         variables = self.__dict__.get("variables")
         if variables is not None and name in variables:

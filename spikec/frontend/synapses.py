@@ -1,7 +1,9 @@
 """`Synapses`: connections between two groups, their variables, pathways and connect requests.
 
-A description as `NeuronGroup` is: connectivity is requested here (`connect(...)`) and built by
-the runtime. Names in synaptic code resolve as in Brian: `x_pre`/`x_post` are the pre- and
+`connect(...)` creates synapses at once (Brian's runtime mode): the plan of the call
+(`spikec.frontend.connect_code`) is evaluated on the host by the runtime's code runner, and the
+source and target of each synapse are kept here (`_pre`, `_post`, int32); the synapses'
+variables then have one value per synapse. Names in synaptic code resolve as in Brian: `x_pre`/`x_post` are the pre- and
 postsynaptic neuron's variables, a plain name is a synaptic variable or else the postsynaptic
 neuron's.
 """
@@ -16,11 +18,11 @@ import numpy as np
 from spikec.errors import EquationError
 from spikec.frontend.clocks import Clock
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION, Equations
-from spikec.frontend.groups import (Code, Condition, Group, as_equations, parse_code,
-                                    parse_condition)
-from spikec.frontend.variables import DELAY, VariableSpec, index_variable, size_constant
-from spikec.ir.expression import Expr
-from spikec.ir.expression_parser import parse_expression
+from spikec.frontend.connect_code import plan_connect
+from spikec.frontend.groups import Code, Group, as_equations, parse_code
+from spikec.frontend.namespace import caller_namespace
+from spikec.frontend.variables import (DELAY, HostValues, VariableSpec, VariableView, code_runner,
+                                       index_variable, size_constant)
 from spikec.units import Quantity, get_dimensions, second
 
 SYNAPSES_FLAGS = {
@@ -43,18 +45,6 @@ class Pathway:
     code: Code
     event: str
     delay: Quantity | None
-
-
-@dataclass(frozen=True)
-class ConnectRequest:
-    """One `connect(...)` call, kept as written; the runtime builds the synapses."""
-
-    condition: Condition | None
-    i: np.ndarray | None
-    j: np.ndarray | Expr | None
-    p: float | Expr
-    n: int | Expr
-    skip_if_invalid: bool
 
 
 class Synapses(Group):
@@ -80,6 +70,7 @@ class Synapses(Group):
         self.pathways: dict[str, Pathway] = {}
         self._add_pathways("pre", on_pre, on_event, delay)
         self._add_pathways("post", on_post, on_event, None)
+        self.values = HostValues(self.owner, 0, self.variables, self.dtype)  # with the delays
         # How events reach their targets (docs/propagation.md): one strategy for every pathway,
         # or {pathway name: strategy}; the select-propagation pass checks it is correct.
         chosen = propagation if isinstance(propagation, dict) else dict.fromkeys(self.pathways,
@@ -90,7 +81,9 @@ class Synapses(Group):
                                     f"{pathway_name!r} names no pathway or strategy",
                                     hint=f"strategies: {', '.join(PROPAGATION_STRATEGIES)}")
         self.propagation = {k: v for k, v in chosen.items() if v is not None}
-        self.connect_requests: list[ConnectRequest] = []
+        object.__setattr__(self, "_connect_called", False)
+        object.__setattr__(self, "_pre", np.zeros(0, np.int32))
+        object.__setattr__(self, "_post", np.zeros(0, np.int32))
         self._check_summed_variables()
 
     def _add_pathways(self, direction: str, code: str | dict | None, on_event: str | dict,
@@ -142,67 +135,86 @@ class Synapses(Group):
 
     def connect(self, condition: str | bool | None = None, i: Any = None, j: Any = None,
                 p: float | str = 1.0, n: int | str = 1, skip_if_invalid: bool = False,
-                namespace: Mapping[str, Any] | None = None, level: int = 0) -> ConnectRequest:
-        """Request synapses, as Brian's `connect` (all forms but the generator syntax for `j`)."""
+                namespace: Mapping[str, Any] | None = None, level: int = 0) -> None:
+        """Create synapses now, as Brian's `connect` in runtime mode (every form: condition,
+        p, n, i/j arrays, the generator syntax for j or i). Names in the code resolve in the
+        source's and target's variables, the Synapses' `namespace=`, then `namespace` (default:
+        the caller's frame, `level` frames further up)."""
         owner = f"{self.owner}, connect"
-        parsed_condition = None
-        if isinstance(condition, str):
-            parsed_condition = parse_condition(condition, f"{owner} condition")
-        elif condition not in (None, True):
-            raise EquationError(f"{owner}: condition must be a string or True, not {condition!r}")
-        j_value = self._connect_index(j, "j", len(self.target), owner)
-        request = ConnectRequest(parsed_condition, self._connect_index(i, "i", len(self.source),
-                                                                       owner),
-                                 j_value, _number_or_expression(p, owner, "p"),
-                                 _number_or_expression(n, owner, "n"), skip_if_invalid)
-        if request.i is not None and isinstance(request.j, np.ndarray):
-            if request.i.shape != request.j.shape:
-                raise EquationError(f"{owner}: i and j have different lengths "
-                                    f"({len(request.i)} and {len(request.j)})")
-        self.connect_requests.append(request)
-        return request
+        if not isinstance(self.values, HostValues):
+            raise EquationError(f"{owner}: the synapses are part of a built network",
+                                hint="call connect before the first run")
+        plan = plan_connect(owner, condition, i, j, p, n, skip_if_invalid, len(self.source),
+                            len(self.target), frozenset(self.target.variables))
+        self._connect_called = True
+        if plan is None:
+            return
+        names = dict(namespace) if namespace is not None else caller_namespace(level)
+        pre, post = code_runner.get(owner).connect(self, plan, names)
+        if len(self._pre) + len(pre) >= 2 ** 31:
+            raise EquationError(f"{owner}: more than 2**31 - 1 synapses",
+                                hint="synapse numbers are 32-bit integers")
+        object.__setattr__(self, "_pre", np.concatenate([self._pre, pre]).astype(np.int32))
+        object.__setattr__(self, "_post", np.concatenate([self._post, post]).astype(np.int32))
+        self.size = len(self._pre)
+        self.values.resize(self.size, self._initial_delays())
 
-    @staticmethod
-    def _connect_index(value: Any, which: str, size: int, owner: str):
-        if value is None:
-            return None
-        if isinstance(value, str):
-            if which == "i":
-                raise EquationError(f"{owner}: i cannot be an expression; give j as one instead")
-            if " for " in f" {value} ":
-                raise EquationError(f"{owner}: the generator syntax j={value!r} is not supported "
-                                    "yet", hint="use condition= or explicit i/j arrays for now")
-            return parse_expression(value, f"{owner} j")
-        indices = np.atleast_1d(np.asarray(value))
-        if not np.issubdtype(indices.dtype, np.integer):
-            raise EquationError(f"{owner}: {which} must hold integers, not {indices.dtype}")
-        if indices.size and (indices.min() < 0 or indices.max() >= size):
-            raise EquationError(f"{owner}: {which} holds indices outside 0..{size - 1}")
-        return indices.astype(np.int64)
+    def _initial_delays(self) -> dict[str, float]:
+        """New synapses of a pathway with one delay for all get that delay."""
+        return {(DELAY if name == "pre" else f"{name}_delay"): float(np.asarray(pathway.delay))
+                for name, pathway in self.pathways.items() if pathway.delay is not None}
+
+    def index_values(self, name: str) -> np.ndarray:
+        """`S.i`, `S.j` (source and target of each synapse), `S.N_incoming` (synapses onto
+        each synapse's target), `S.N_outgoing` (from each synapse's source)."""
+        if name == "i":
+            return self._pre.copy()
+        if name == "j":
+            return self._post.copy()
+        if name == "N_incoming":
+            return np.bincount(self._post, minlength=len(self.target)).astype(
+                np.int32)[self._post]
+        if name == "N_outgoing":
+            return np.bincount(self._pre, minlength=len(self.source)).astype(np.int32)[self._pre]
+        return super().index_values(name)
 
     def __getattr__(self, name: str) -> Any:
-        variables = self.__dict__.get("variables")
-        if variables is not None and name in variables:
-            raise EquationError(f"{self.owner}: synaptic variables have values only once the "
-                                "synapses are built",
-                                hint="synapse creation and variable access come with the runtime")
+        pathways = self.__dict__.get("pathways", {})
+        variables = self.__dict__.get("variables", {})
+        if name in pathways and name not in variables:
+            return PathwayView(self, pathways[name])
         return super().__getattr__(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         variables = self.__dict__.get("variables")
-        if variables is not None and name in variables:
-            self.__getattr__(name)
-        object.__setattr__(self, name, value)
+        if variables is not None and name in variables and not self._connect_called:
+            raise EquationError(f"{self.owner}: cannot set '{name}' before connect(...) is "
+                                "called", hint="create the synapses first")
+        super().__setattr__(name, value)
 
     def __repr__(self) -> str:
         return f"<Synapses '{self.name}' from '{self.source.name}' to '{self.target.name}'>"
 
 
-def _number_or_expression(value: Any, owner: str, what: str) -> float | int | Expr:
-    if isinstance(value, str):
-        return parse_expression(value, f"{owner} {what}")
-    if what == "p" and not 0 <= float(value) <= 1:
-        raise EquationError(f"{owner}: p must be a probability in [0, 1], not {value!r}")
-    if what == "n" and (int(value) != value or value < 0):
-        raise EquationError(f"{owner}: n must be a non-negative integer, not {value!r}")
-    return float(value) if what == "p" else int(value)
+class PathwayView:
+    """`S.pre`: a pathway, whose `delay` is Brian's `S.pre.delay` (the pathway's per-synapse
+    delay variable: `delay` for `pre`, `<name>_delay` for the others)."""
+
+    def __init__(self, synapses: Synapses, pathway: Pathway):
+        object.__setattr__(self, "_synapses", synapses)
+        object.__setattr__(self, "_pathway", pathway)
+
+    @property
+    def _delay_name(self) -> str:
+        return DELAY if self._pathway.name == "pre" else f"{self._pathway.name}_delay"
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "delay":
+            return VariableView(self._synapses, self._delay_name)
+        return getattr(self._pathway, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "delay":
+            raise EquationError(f"{self._synapses.owner}: pathway '{self._pathway.name}' has "
+                                f"no settable attribute '{name}'")
+        VariableView(self._synapses, self._delay_name).set_item(slice(None), value, level=1)

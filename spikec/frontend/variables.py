@@ -107,10 +107,26 @@ class HostValues:
             if spec.role in (SUBEXPRESSION_ROLE, INDEX, CONSTANT):
                 continue  # computed, not stored
             length = 1 if spec.shared else size
-            initial = -1e4 if spec.role == LASTSPIKE else 0  # Brian: -10000 s, never "recent"
-            self.arrays[name] = np.full(length, initial, dtype=spec.numpy_dtype(float_dtype))
+            self.arrays[name] = np.full(length, self._initial(name),
+                                        dtype=spec.numpy_dtype(float_dtype))
         if NOT_REFRACTORY in self.arrays:
             self.arrays[NOT_REFRACTORY][:] = True
+
+    def _initial(self, name: str) -> float:
+        return -1e4 if self.specs[name].role == LASTSPIKE else 0  # Brian: -10000 s, never recent
+
+    def resize(self, size: int, initial: dict[str, float] | None = None) -> None:
+        """Grow to `size` elements (synapses being created): new elements get the initial value
+        (0, or `initial[name]`); shared values stay."""
+        for name, array in self.arrays.items():
+            if self.specs[name].shared or len(array) >= size:
+                continue
+            value = (initial or {}).get(name, self._initial(name))
+            grown = np.empty(size, dtype=array.dtype)
+            grown[:len(array)] = array
+            grown[len(array):] = value
+            self.arrays[name] = grown
+        self.size = size
 
     def read(self, name: str) -> np.ndarray:
         return self.arrays[name].copy()
@@ -151,7 +167,7 @@ class VariableView:
         """All values (a copy), with units."""
         spec, group = self._spec, self._group
         if spec.role == INDEX:
-            return np.arange(group.size, dtype=np.int32)
+            return group.index_values(self._name)
         if spec.role == CONSTANT:
             return group.size
         if spec.role == SUBEXPRESSION_ROLE:

@@ -70,9 +70,30 @@ class HostCode:
         self.group = group
         self.owner = owner
         self.float_type = Type.F32 if group.dtype == np.float32 else Type.F64
-        self.namespace = Namespace({n: (s.dim, s.kind) for n, s in group.variables.items()},
-                                   group.namespace, namespace)
-        self.input_values: dict[str, np.ndarray] = {}  # TimedArray values the code reads
+        self.namespace = Namespace(self._visible_variables(), group.namespace, namespace)
+        self.size = group.size
+        # Arrays the code reads besides the group's own: TimedArray values, other groups' values
+        self.input_values: dict[str, np.ndarray] = {}
+
+    def _visible_variables(self) -> dict[str, tuple]:
+        """The model names code may use: (dimension, kind) of each."""
+        return {n: (s.dim, s.kind) for n, s in self.group.variables.items()}
+
+    def _read_only(self) -> set[str]:
+        """Names the code cannot assign (Python may set constant parameters: only computed
+        names are off limits here)."""
+        return {n for n, s in self.group.variables.items()
+                if s.role in (INDEX, CONSTANT, SUBEXPRESSION_ROLE)}
+
+    def _own_arrays(self) -> dict[str, np.ndarray]:
+        """The group's stored arrays (copies) the code may read and write."""
+        return self.group.values.all_arrays()
+
+    def _emitter(self, kernel: KernelOp, trees: list[Expr]) -> BodyEmitter:
+        """A body emitter for `kernel` with every name of `trees` bound."""
+        emitter = BodyEmitter(kernel, self._names(trees), self.float_type, 0)
+        emitter.values["i"] = kernel.index
+        return emitter
 
     def _names(self, trees: list[Expr]) -> Names:
         names = Names()
@@ -104,13 +125,13 @@ class HostCode:
     def _run(self, kernel: KernelOp, emitter: BodyEmitter, extra: dict[str, ArrayOp],
              time: float) -> dict[str, np.ndarray]:
         arrays = {f"{self.group.name}.{n}": np.ascontiguousarray(a)
-                  for n, a in self.group.values.all_arrays().items()}
+                  for n, a in self._own_arrays().items()}
         declarations = [ArrayOp(name, _type_of(array), len(array)) for name, array in
                         arrays.items()] + list(extra.values())
         for op in extra.values():
             arrays[op.array_name] = np.zeros(op.length, op.element_type.numpy_dtype)
         for name, values in self.input_values.items():
-            declarations.append(ArrayOp(name, Type.F64, len(values)))
+            declarations.append(ArrayOp(name, _type_of(values), len(values)))
             arrays[name] = values
         module = Module(declarations + [kernel])
         seed, stream = initialiser_streams.take()
@@ -125,9 +146,7 @@ class HostCode:
         text = code if isinstance(code, str) else "\n".join(str(s) for s in code)
         statements = parse_statements(text, self.owner) if isinstance(code, str) else code
         source = Source(text, self.owner)
-        # Python may set (constant) parameters; only computed names are off limits here.
-        read_only = {n for n, s in self.group.variables.items()
-                     if s.role in (INDEX, CONSTANT, SUBEXPRESSION_ROLE)}
+        read_only = self._read_only()
         for statement in statements:
             check_statement(statement, self.namespace, source, read_only)
         trees = [s.expr for s in statements]
@@ -137,9 +156,8 @@ class HostCode:
             check_condition(mask_tree, self.namespace, Source(condition, self.owner),
                             "the index condition")
             trees.append(mask_tree)
-        kernel = KernelOp("host_code", Elements(self.group.size))
-        emitter = BodyEmitter(kernel, self._names(trees), self.float_type, 0)
-        emitter.values["i"] = kernel.index
+        kernel = KernelOp("host_code", Elements(self.size))
+        emitter = self._emitter(kernel, trees)
         mask = emitter.convert(emitter.expression(mask_tree), Type.BOOL) if mask_tree else None
         emitter.statements(statements, mask, honour_conditional_writes=False)
         written = dict(emitter.written)
@@ -153,16 +171,15 @@ class HostCode:
         text = expression if isinstance(expression, str) else str(expression)
         tree = parse_expression(text, self.owner) if isinstance(expression, str) else expression
         inferred = infer(tree, self.namespace, Source(text, self.owner))
-        kernel = KernelOp("host_code", Elements(self.group.size))
-        emitter = BodyEmitter(kernel, self._names([tree]), self.float_type, 0)
-        emitter.values["i"] = kernel.index
+        kernel = KernelOp("host_code", Elements(self.size))
+        emitter = self._emitter(kernel, [tree])
         value = emitter.expression(tree)
         result_type = Type.BOOL if inferred.kind == BOOLEAN else (
             Type.I64 if inferred.kind == INTEGER else Type.F64)
         value = emitter.convert(emitter.numeric(value) if result_type != Type.BOOL else value,
                                 result_type)
         kernel.body.append(StoreOp("_result", kernel.index, value))
-        result = ArrayOp("_result", result_type, self.group.size)
+        result = ArrayOp("_result", result_type, self.size)
         arrays = self._run(kernel, emitter, {"_result": result}, time)
         return arrays["_result"], inferred
 
@@ -178,20 +195,6 @@ def _renumber_streams(kernel: KernelOp, stream: int) -> None:
     for op in kernel.body.ops:
         if op.name in ("kernel.rand_uniform", "kernel.rand_normal"):
             op.attributes["stream"] = stream
-
-
-class HostCodeRunner:
-    """The runtime's `CodeRunner` for the frontend's variable views."""
-
-    def execute(self, group: Group, code: str, condition: str | None,
-                namespace: dict[str, Any]) -> None:
-        HostCode(group, namespace, f"{group.owner}, assignment").execute(
-            code, condition, _current_time(group))
-
-    def evaluate(self, group: Group, expression: str, namespace: dict[str, Any]) -> np.ndarray:
-        values, _ = HostCode(group, namespace, f"{group.owner}, expression").evaluate(
-            expression, _current_time(group))
-        return values
 
 
 def _current_time(group: Group) -> float:

@@ -22,6 +22,7 @@ from spikec.frontend.operations import NetworkOperation
 from spikec.frontend.synapses import Synapses
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
+from spikec.runtime.connectivity import connectivity_arrays
 from spikec.runtime.devices import device_settings
 from spikec.runtime.executables import Executable, create_executable
 from spikec.runtime.host_code import _fresh_seed
@@ -134,6 +135,10 @@ class Network:
         for obj in objects:
             if isinstance(obj, Group):
                 for name, values in obj.values.all_arrays().items():
+                    if f"{obj.name}.{name}" in arrays:
+                        arrays[f"{obj.name}.{name}"][...] = values
+            if isinstance(obj, Synapses):  # the arrays the propagation kernels declare
+                for name, values in connectivity_arrays(obj).items():
                     if f"{obj.name}.{name}" in arrays:
                         arrays[f"{obj.name}.{name}"][...] = values
             elif isinstance(obj, StateMonitor):

@@ -1,0 +1,42 @@
+"""The runtime's `CodeRunner`: what the frontend's variable views and `connect` call to run code.
+
+`spikec/__init__.py` registers it in the frontend's slot (the frontend cannot import the runtime,
+a layer above it). Groups' code runs in `HostCode`, synapses' in `SynapticHostCode`, and
+`Synapses.connect` builds its synapses with `spikec.runtime.connect`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spikec.frontend.groups import Group
+from spikec.frontend.synapses import Synapses
+from spikec.runtime.connect import build_synapses
+from spikec.runtime.host_code import HostCode, _current_time
+from spikec.runtime.synaptic_code import SynapticHostCode
+
+
+def host_code_for(group: Group, namespace: dict[str, Any], owner: str) -> HostCode:
+    if isinstance(group, Synapses):
+        return SynapticHostCode(group, namespace, owner)
+    return HostCode(group, namespace, owner)
+
+
+class HostCodeRunner:
+    """Runs string code for the frontend's variable views, and builds connectivity."""
+
+    def execute(self, group: Group, code: str, condition: str | None,
+                namespace: dict[str, Any]) -> None:
+        host_code_for(group, namespace, f"{group.owner}, assignment").execute(
+            code, condition, _current_time(group))
+
+    def evaluate(self, group: Group, expression: str, namespace: dict[str, Any]) -> np.ndarray:
+        values, _ = host_code_for(group, namespace, f"{group.owner}, expression").evaluate(
+            expression, _current_time(group))
+        return values
+
+    def connect(self, synapses: Synapses, plan: Any,
+                namespace: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        return build_synapses(synapses, plan, namespace)
