@@ -33,7 +33,10 @@ CONNECTIVITY_ARRAYS = ("_pre", "_post", "_pre_offsets", "_pre_synapses", "_post_
 def grouped(indices: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR of the synapse numbers 0..M-1 grouped by `indices` (a neuron per synapse):
     (offsets of length count + 1, synapse numbers, increasing within each group)."""
-    order = np.argsort(indices, kind="stable").astype(np.int32)
+    if np.all(indices[1:] >= indices[:-1]):  # already grouped (every generator over i)
+        order = np.arange(len(indices), dtype=np.int32)
+    else:
+        order = np.argsort(indices, kind="stable").astype(np.int32)
     offsets = np.zeros(count + 1, dtype=np.int32)
     np.cumsum(np.bincount(indices, minlength=count), out=offsets[1:])
     return offsets, order
