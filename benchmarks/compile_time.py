@@ -16,8 +16,9 @@ For each model (LIF, COBAHH uncoupled, Izhikevich) two fresh processes run `buil
     after_import      everything after `import spikec` up to the end of `run(0*ms)`
     other             after_import minus the stages above (initial arrays, storage, monitors)
 
-Stage times are measured by wrapping the runtime's functions in the child process; they are
-wall-clock seconds of one run (run the script several times for a spread).
+Stage times are measured by wrapping the runtime's functions in the child process. With
+`--repeats N` the cold/warm pair runs N times (each cold one with a new empty directory); the
+JSON keeps every run and the table shows the medians.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import argparse
 import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,6 +115,7 @@ def measure(model: str, device: str) -> dict:
 
 
 def run_model(model: str, device: str, cache: str) -> dict:
+    """One cold and one warm process for `model` (seconds per stage of each)."""
     rows = {}
     for phase in ("cold", "warm"):
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
@@ -129,6 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="compile_time.json")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -138,13 +142,17 @@ def main() -> None:
         return
     rows = []
     for model in options.models:
-        with tempfile.TemporaryDirectory() as cache:
-            row = run_model(model, options.device, cache)
-        rows.append(row)
-        stages = sorted(set(row["cold"]) | set(row["warm"]), key=lambda s: -row["cold"].get(s, 0))
-        print(f"{model} on {options.device}: {'stage':24} {'cold s':>8} {'warm s':>8}")
+        runs = []
+        for _ in range(options.repeats):
+            with tempfile.TemporaryDirectory() as cache:
+                runs.append(run_model(model, options.device, cache))
+        median = {phase: {stage: statistics.median(r[phase].get(stage, 0.0) for r in runs)
+                          for stage in runs[0][phase]} for phase in ("cold", "warm")}
+        rows.append({"model": model, "device": options.device, "median": median, "runs": runs})
+        stages = sorted(median["cold"], key=lambda s: -median["cold"][s])
+        print(f"{model} on {options.device} (median of {options.repeats}): {'cold s':>8} {'warm s':>8}")
         for stage in stages:
-            print(f"  {stage:40} {row['cold'].get(stage, 0):8.3f} {row['warm'].get(stage, 0):8.3f}")
+            print(f"  {stage:40} {median['cold'][stage]:8.3f} {median['warm'].get(stage, 0):8.3f}")
     Path(options.out).write_text(json.dumps(rows, indent=1))
 
 
