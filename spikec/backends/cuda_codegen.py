@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from spikec.backends.abi import STATE_ERROR, STATE_ERROR_VALUE, ClearPlan, Launc
 from spikec.backends.errors import ToolchainError
 from spikec.backends.lower_to_llvm import (I1, I8, I32, I64, MEMORY_TYPES, VOID, LoweredModule,
                                            TargetHooks, lower_module)
+from spikec.backends.lower_to_llvm import for_range as _for_range
 from spikec.backends.schedule_llvm import advance_steps, clear_spikes, due_flags, state_pointer
 from spikec.ir.kernel_ops import AtomicAddOp, EmitSpikeOp, LoadOp, StoreOp
 
@@ -187,24 +187,6 @@ def build_clear_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
 
 
 # -- the ordered spike compaction ------------------------------------------------------------------------
-@contextmanager
-def _for_range(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.Value, name: str):
-    """``for (i = start; i < stop; i += step)`` (signed); yields i; the builder ends after the loop."""
-    function = builder.function
-    entry = builder.block
-    header, body, done = (function.append_basic_block(f"{name}.{part}") for part in ("header", "body", "done"))
-    builder.branch(header)
-    builder.position_at_end(header)
-    index = builder.phi(start.type, name)
-    index.add_incoming(start, entry)
-    builder.cbranch(builder.icmp_signed("<", index, stop), body, done)
-    builder.position_at_end(body)
-    yield index
-    index.add_incoming(builder.add(index, step), builder.block)
-    builder.branch(header)
-    builder.position_at_end(done)
-
-
 class _Compaction:
     """What the compaction kernels share: block-wide scans of flag words, shared memory, the
     clear of the list merged into the compaction (`clear_clock` >= 0: see `absorbed_clears`)."""

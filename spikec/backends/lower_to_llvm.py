@@ -13,6 +13,14 @@ a loop ``for (p = start; p < n; p += stride)`` over positions of the index space
 given by the hooks (0/1 on the CPU, the global thread id / grid size on the GPU); the element index
 is p (``elements(N)``) or ``list[p]`` (``spikes(@list)``, n being the list's count at entry).
 
+The synapse spaces are row spaces: a position is a row of a CSR structure, and an inner loop runs
+the row's elements in order, ``for (j = offsets[r]; j < offsets[r + 1]; j++) body(items[j])``:
+``outgoing(@list, @offsets, @items)`` has a position per spiking source (r = ``list[p]``, n the
+list's count), ``segments(@offsets, @items, N)`` a position per segment (r = p, n = N). So one
+invocation runs a source's synapses or a whole segment, in order, on both targets. A row outside
+the offsets, or offsets that decrease, are negative or pass the items' length, record an error and
+end the invocation (the interpreter checks them before running any element).
+
 Semantics kept from the interpreter (`spikec.ir.interpreter`): integer x/0 and x%0 are 0; floor
 division and remainder follow Python; casts of nan or out-of-range floats to integers give the
 integer minimum (what numpy gives on x86); min/max propagate nan; bools are i1 in registers and one
@@ -23,6 +31,7 @@ the executable turns into a `KernelRuntimeError` naming the kernel and op.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -33,7 +42,7 @@ from spikec.backends.abi import (STATE_CLOCKS, STATE_ERROR, STATE_ERROR_VALUE, S
                                  kernel_parameters, symbol_name)
 from spikec.backends.errors import UnsupportedOpError
 from spikec.ir.core import Op, Value
-from spikec.ir.index_spaces import Elements, Spikes
+from spikec.ir.index_spaces import Elements, Outgoing, Segments, Spikes
 from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_ops import (AddOp, AndOp, AtomicAddOp, CastOp, CmpOp, ConstantOp, DivOp,
                                   EmitSpikeOp, FloorDivOp, LoadOp, MathOp, MaxOp, MinOp, ModOp, MulOp,
@@ -150,8 +159,10 @@ def kernel_abi(plan: ModulePlan, kernel: KernelOp, function_name: str) -> Kernel
     space = kernel.space
     if isinstance(space, Elements):
         capacity = space.size
-    elif isinstance(space, Spikes):
+    elif isinstance(space, (Spikes, Outgoing)):
         capacity = plan.arrays[space.spike_list.name].length - 1
+    elif isinstance(space, Segments):
+        capacity = space.count
     else:
         raise UnsupportedOpError(f"index space {space.kind}", kernel.kernel_name, "any")
     return KernelABI(kernel.kernel_name, function_name, arrays, emits,
@@ -171,6 +182,24 @@ def declare_kernel(module: ir.Module, abi: KernelABI, hooks: TargetHooks) -> ir.
         argument.add_attribute("noalias")
     hooks.configure_kernel(function)
     return function
+
+
+@contextmanager
+def for_range(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.Value, name: str):
+    """``for (i = start; i < stop; i += step)`` (signed); yields i; the builder ends after the loop."""
+    function = builder.function
+    entry = builder.block
+    header, body, done = (function.append_basic_block(f"{name}.{part}") for part in ("header", "body", "done"))
+    builder.branch(header)
+    builder.position_at_end(header)
+    index = builder.phi(start.type, name)
+    index.add_incoming(start, entry)
+    builder.cbranch(builder.icmp_signed("<", index, stop), body, done)
+    builder.position_at_end(body)
+    yield index
+    index.add_incoming(builder.add(index, step), builder.block)
+    builder.branch(header)
+    builder.position_at_end(done)
 
 
 # -- one kernel -----------------------------------------------------------------------------------------
@@ -236,18 +265,60 @@ class KernelLowering:
         builder.cbranch(builder.icmp_signed("<", position, end), body, exit_block)
         builder.position_at_end(body)
         self.position = position
-        self.values[self.kernel.index] = self.element_index(position)
-        for op in self.kernel.body.ops:
-            self.lower_op(op)
+        if isinstance(self.kernel.space, (Outgoing, Segments)):
+            self.lower_rows(position, exit_block)
+        else:
+            self.values[self.kernel.index] = self.element_index(position)
+            self.lower_body()
         position.add_incoming(builder.add(position, stride, name="p.next"), builder.block)
         builder.branch(header)
         builder.position_at_end(exit_block)
         builder.ret_void()
 
+    def lower_body(self) -> None:
+        for op in self.kernel.body.ops:
+            self.lower_op(op)
+
+    def lower_rows(self, position: ir.Value, exit_block: ir.Block) -> None:
+        """The body over the elements of row r of a CSR space, in order (module docstring)."""
+        builder, space = self.builder, self.kernel.space
+        offsets = self.plan.arrays[space.offsets.name]
+        items = self.plan.arrays[space.items.name]
+        name = self.kernel.kernel_name
+        if isinstance(space, Outgoing):
+            spikes = self.plan.arrays[space.spike_list.name]
+            row = self.int_cast(builder.load(self.element_pointer(space.spike_list.name, position),
+                                             typ=MEMORY_TYPES[spikes.element_type]), I64)
+            rows = ir.Constant(I64, offsets.length - 1)
+            with builder.if_then(builder.icmp_unsigned(">=", row, rows), likely=False):
+                self.record_error(f"kernel @{name}: outgoing({space.offsets}): source {{value}} of "
+                                  f"{space.spike_list} is outside 0..{offsets.length - 2}", row)
+                builder.branch(exit_block)
+        else:  # segments: one per position, in range by the loop's bound
+            row = position
+        offset_type = MEMORY_TYPES[offsets.element_type]
+        low = self.int_cast(builder.load(self.element_pointer(space.offsets.name, row), typ=offset_type), I64)
+        high = self.int_cast(builder.load(self.element_pointer(space.offsets.name,
+                                                               builder.add(row, ir.Constant(I64, 1))),
+                                          typ=offset_type), I64)
+        bad = builder.or_(builder.icmp_signed("<", low, ir.Constant(I64, 0)),
+                          builder.or_(builder.icmp_signed(">", low, high),
+                                      builder.icmp_signed(">", high, ir.Constant(I64, items.length))))
+        with builder.if_then(bad, likely=False):
+            self.record_error(f"kernel @{name}: {space.kind}({space.offsets}): offsets of row {{value}} are "
+                              f"not increasing or exceed {items.length} items", row)
+            builder.branch(exit_block)
+        with for_range(builder, low, high, ir.Constant(I64, 1), "row") as slot:
+            item = builder.load(self.element_pointer(space.items.name, slot), typ=MEMORY_TYPES[items.element_type])
+            self.values[self.kernel.index] = self.int_cast(item, REGISTER_TYPES[self.kernel.index.type])
+            self.lower_body()
+
     def position_count(self, exit_block: ir.Block) -> ir.Value:
         space = self.kernel.space
         if isinstance(space, Elements):
             return ir.Constant(I64, space.size)
+        if isinstance(space, Segments):
+            return ir.Constant(I64, space.count)
         builder = self.builder
         spikes = self.plan.arrays[space.spike_list.name]
         pointer = self.element_pointer(space.spike_list.name, ir.Constant(I64, spikes.length - 1))
@@ -577,6 +648,9 @@ class KernelLowering:
         element_type = MEMORY_TYPES[spikes.element_type]
         value = self.int_cast(index, element_type)
         if self.hooks.compacts_spikes:  # the flag pass; an ordered compaction kernel follows
+            if isinstance(self.kernel.space, (Outgoing, Segments)):  # flags are per position
+                raise UnsupportedOpError(op.name, self.kernel.kernel_name, self.hooks.name,
+                                         f"emit_spike in a kernel over {self.kernel.space.kind}(...)")
             flags, values, _ = self.scratch[op]
             flag = mask if mask is not None else ir.Constant(I1, 1)
             builder.store(builder.zext(flag, I8), builder.gep(flags, [self.position], source_etype=I8))
