@@ -10,8 +10,10 @@ stops after the first launch that records an error. `%arrays` is a table of the 
 in module order (numpy arrays owned by the executable); `%state` the int64 state words
 (`spikec.backends.abi`). One Python call therefore runs any number of ticks.
 
-Threads: kernels run on one thread for now (the loop is sequential, which is also what makes the
-CPU's float atomics and stores follow the interpreter's element order exactly).
+Threads: with `threads=T` (or $SPIKEC_CPU_THREADS, or the policy of `cpu_threads.choose_threads`
+for large networks) the executable compiles `@spikec_run_threads` instead (`spikec.backends.cpu_threads`):
+the same tick loop on T threads, independent element kernels split into ranges, everything else on
+thread 0, results bit-identical to one thread. One thread is the default for small networks.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 
 from spikec.backends.abi import STATE_ERROR, ModulePlan
+from spikec.backends import cpu_threads
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends.executable import Executable
 from spikec.backends.lower_to_llvm import I64, LoweredModule, TargetHooks, lower_module
-from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
-                                           state_pointer)
+from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, launch_arguments,
+                                           state_pointer, tick_loop)
 from spikec.ir.core import Module
 from spikec.ir.printer import print_module
 
@@ -80,33 +83,21 @@ def build_run_function(lowered: LoweredModule, kernels: dict[str, ir.Function]) 
     builder = ir.IRBuilder(function.append_basic_block("entry"))
     arrays = {name: builder.load(builder.gep(table, [ir.Constant(I64, i)], source_etype=pointer), typ=pointer)
               for i, name in enumerate(plan.arrays)}
-    entry = builder.block
-    header = function.append_basic_block("tick.header")
-    body = function.append_basic_block("tick.body")
-    done = function.append_basic_block("done")
-    builder.branch(header)
-    builder.position_at_end(header)
-    tick = builder.phi(I64, name="tick")
-    tick.add_incoming(ir.Constant(I64, 0), entry)
-    builder.cbranch(builder.icmp_signed("<", tick, ticks), body, done)
-    builder.position_at_end(body)
+    tick, done = tick_loop(builder, ticks)
     due = due_flags(builder, plan, state)
     for step in plan.steps:
         with builder.if_then(due[step.clock]):
             if not hasattr(step, "kernel"):
                 clear_spikes(builder, plan, step.spike_list, arrays[step.spike_list])
                 continue
-            abi = lowered.kernels[step.kernel]
-            arguments = [arrays[name] for name in abi.arrays]
-            arguments += [state, ir.Constant(I64, step.clock), ir.Constant(ir.DoubleType(), step.dt)]
-            arguments += parameter_constants(abi.parameter_types, step.parameters)
+            arguments = launch_arguments(lowered, step, arrays, state)
             builder.call(kernels[step.kernel], arguments)
             error = builder.load(state_pointer(builder, state, STATE_ERROR), typ=I64)
             with builder.if_then(builder.icmp_signed("!=", error, ir.Constant(I64, 0)), likely=False):
                 builder.ret(tick)
     advance_steps(builder, plan, state, due)
     tick.add_incoming(builder.add(tick, ir.Constant(I64, 1)), builder.block)
-    builder.branch(header)
+    builder.branch(tick.parent)
     builder.position_at_end(done)
     builder.ret(ticks)
 
@@ -135,18 +126,25 @@ class CpuProgram:
     from_disk: bool
 
 
-def compile_cpu(module: Module, cache: CompileCache | None = None) -> CpuProgram:
-    """The CPU program of `module`, from the cache when it was compiled before."""
+def compile_cpu(module: Module, cache: CompileCache | None = None, threaded: bool = False,
+                grain: int = cpu_threads.GRAIN) -> CpuProgram:
+    """The CPU program of `module`, from the cache when it was compiled before: `@spikec_run`, or
+    with `threaded` `@spikec_run_threads` (chunks of positions a multiple of `grain`)."""
     cache = default_cache() if cache is None else cache
     machine = host_target_machine()
     target = f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}"
+    if threaded:
+        target += f":threads:{grain}"
+        cpu_threads.register_thread_symbols()
     key = cache.key(print_module(module), target)
-    return cache.get_or_build(key, lambda: _compile(module, machine, cache, key))
+    return cache.get_or_build(key, lambda: _compile(module, machine, cache, key, threaded, grain))
 
 
-def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, key: str) -> CpuProgram:
+def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, key: str, threaded: bool,
+             grain: int) -> CpuProgram:
     start = time.perf_counter()
-    lowered = lower_for_cpu(ModulePlan(module))
+    plan = ModulePlan(module)
+    lowered = cpu_threads.lower_threaded(plan, CpuHooks, grain) if threaded else lower_for_cpu(plan)
     parsed = llvm.parse_assembly(str(lowered.llvm_module))
     parsed.verify()
     cached_object = cache.read(key, ".o")
@@ -161,30 +159,51 @@ def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, k
 
     engine.set_object_cache(notify, lambda _module: cached_object)
     engine.finalize_object()
-    address = engine.get_function_address(RUN_FUNCTION)
-    run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(address)
+    if threaded:
+        address = engine.get_function_address(cpu_threads.RUN_THREADS_FUNCTION)
+        run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)(address)
+    else:
+        address = engine.get_function_address(RUN_FUNCTION)
+        run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(address)
     return CpuProgram(engine, run, lowered.errors, time.perf_counter() - start, cached_object is not None)
 
 
 class CpuExecutable(Executable):
-    """A module compiled to native code for this machine (see `Executable`)."""
+    """A module compiled to native code for this machine (see `Executable`).
+
+    `threads`: how many threads run the tick loop: an int (1 = the single-threaded program), or
+    None / 0 / 'auto' for $SPIKEC_CPU_THREADS if set, else the policy (`cpu_threads.choose_threads`:
+    1 for small networks). `self.threads` is the count used (1 when no kernel can be split).
+    `grain`: positions per thread chunk are a multiple of it (tests use 1 to split tiny kernels)."""
 
     target = "cpu"
 
     def __init__(self, module: Module, arrays: Mapping[str, np.ndarray] | None = None, seed: int = 0,
-                 cache: CompileCache | None = None):
+                 cache: CompileCache | None = None, threads: int | str | None = None,
+                 grain: int = cpu_threads.GRAIN):
         super().__init__(module, arrays, seed)
         self.arrays = self.plan.check_arrays(arrays)
-        self.program = compile_cpu(module, cache)
         self.state = self.plan.new_state(seed)
         self.table = np.array([a.ctypes.data for a in self.arrays.values()] or [0], dtype=np.uint64)
+        analysis = cpu_threads.analyze(self.plan, grain)
+        self.threads = cpu_threads.choose_threads(self.plan, analysis, threads)
+        if self.threads > 1 and cpu_threads.threads_supported():
+            self.threads = 1
+        self.program = compile_cpu(module, cache, self.threads > 1, grain)
+        self.runner = None
+        if self.threads > 1:
+            self.runner = cpu_threads.ThreadedRunner(self.program.run, self.plan, self.arrays, self.table,
+                                                     analysis, self.threads)
 
     def run(self, ticks: int) -> None:
         ticks = self.check_ticks(ticks)
         if ticks == 0:
             return
         self.plan.require_clocks()
-        self.program.run(self.table.ctypes.data, self.state.ctypes.data, ticks)
+        if self.runner is not None:
+            self.runner.run(self.state, ticks)
+        else:
+            self.program.run(self.table.ctypes.data, self.state.ctypes.data, ticks)
         self.raise_recorded_error(self.state, self.program.errors)
 
     def read(self, name: str) -> np.ndarray:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from spikec.backends.abi import ModulePlan
-from spikec.backends.lower_to_llvm import F64, I1, I64, MEMORY_TYPES
+from spikec.backends.abi import LaunchPlan, ModulePlan
+from spikec.backends.lower_to_llvm import F64, I1, I64, MEMORY_TYPES, LoweredModule
 
 
 def state_pointer(builder: ir.IRBuilder, state: ir.Value, slot: int) -> ir.Value:
@@ -51,3 +51,30 @@ def parameter_constants(types, values) -> list[ir.Constant]:
         llvm_type = MEMORY_TYPES[type]
         result.append(ir.Constant(llvm_type, float(value) if type.is_float else int(value)))
     return result
+
+
+def launch_arguments(lowered: LoweredModule, step: LaunchPlan, arrays: dict[str, ir.Value],
+                     state: ir.Value) -> list[ir.Value]:
+    """The arguments of a CPU kernel call for launch `step` (arrays by name, the state words)."""
+    abi = lowered.kernels[step.kernel]
+    arguments = [arrays[name] for name in abi.arrays]
+    arguments += [state, ir.Constant(I64, step.clock), ir.Constant(F64, step.dt)]
+    return arguments + parameter_constants(abi.parameter_types, step.parameters)
+
+
+def tick_loop(builder: ir.IRBuilder, ticks: ir.Value) -> tuple[ir.PhiInstr, ir.Block]:
+    """Start ``for (tick = 0; tick < ticks; tick++)``: returns the tick phi (the caller adds the
+    incoming value of the next tick and branches back to its block) and the block after the loop;
+    the builder is left in the loop body."""
+    function = builder.function
+    entry = builder.block
+    header = function.append_basic_block("tick.header")
+    body = function.append_basic_block("tick.body")
+    done = function.append_basic_block("done")
+    builder.branch(header)
+    builder.position_at_end(header)
+    tick = builder.phi(I64, name="tick")
+    tick.add_incoming(ir.Constant(I64, 0), entry)
+    builder.cbranch(builder.icmp_signed("<", tick, ticks), body, done)
+    builder.position_at_end(body)
+    return tick, done
