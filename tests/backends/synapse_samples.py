@@ -114,3 +114,10 @@ def synapse_arrays(n_pre: int, n_post: int, n_syn: int, seed: int, empty_every: 
 # Arrays whose values come from float atomic adds: summed in an order the GPU (and CPU threads)
 # do not fix, so they agree with the sequential sum within rounding only.
 FLOAT_ATOMIC_ARRAYS = {"H.x"}
+
+
+def with_slow_push(text: str) -> str:
+    """The push on a second clock of 3 steps' dt: launches of clocks not due must do nothing."""
+    text = text.replace("kernel.clock @defaultclock {dt = 0.0001}",
+                        "kernel.clock @defaultclock {dt = 0.0001}\nkernel.clock @slow {dt = 0.0003}")
+    return text.replace("kernel.launch @S.push {clock = @defaultclock}", "kernel.launch @S.push {clock = @slow}")

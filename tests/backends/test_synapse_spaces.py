@@ -3,6 +3,8 @@ executable against the interpreter, errors, and the PTX of both spaces."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -14,14 +16,16 @@ from spikec.backends.errors import UnsupportedOpError
 from spikec.errors import KernelRuntimeError
 from spikec.ir.interpreter import Interpreter
 from tests.backends.samples import parsed
-from tests.backends.synapse_samples import FLOAT_ATOMIC_ARRAYS, synapse_arrays, synapse_module
+from tests.backends.synapse_samples import (FLOAT_ATOMIC_ARRAYS, synapse_arrays, synapse_module,
+                                            with_slow_push)
 from tests.backends.test_cuda_codegen import assemble, needs_ptxas, ptx_of
 
 NO_DISK = CompileCache(None)
 
 
-def run_both(n_pre, n_post, n_syn, p, seed, chunks=(1, 2, 3), arrays=None):
-    module = parsed(synapse_module(n_pre, n_post, n_syn, p))
+def run_both(n_pre, n_post, n_syn, p, seed, chunks=(1, 2, 3), arrays=None, slow_push=False):
+    text = synapse_module(n_pre, n_post, n_syn, p)
+    module = parsed(with_slow_push(text) if slow_push else text)
     arrays = arrays if arrays is not None else synapse_arrays(n_pre, n_post, n_syn, seed)
     interpreter = Interpreter(module, {**ModulePlan(module).check_arrays(arrays)}, seed=seed)
     executable = CpuExecutable(module, arrays, seed=seed, cache=NO_DISK)
@@ -47,6 +51,26 @@ def test_push_and_pull_match_the_interpreter(n_pre, n_post, n_syn, p, seed):
     if p == 1.0 and n_syn:
         assert interpreter.arrays["S.pushes"].min() == 6  # every synapse pushed and pulled each step
         assert interpreter.arrays["S.pulls"].min() == 6
+
+
+def test_a_push_on_a_slower_clock():
+    interpreter, _ = run_both(40, 30, 300, 0.5, 4, chunks=(1, 1, 1, 4, 7), slow_push=True)
+    assert 0 < interpreter.arrays["S.pushes"].max() < interpreter.arrays["S.pulls"].max()
+
+
+@pytest.mark.skipif("threads" not in inspect.signature(CpuExecutable).parameters,
+                    reason="the CPU executable has no threads yet")
+def test_threads_give_the_single_threaded_results():
+    """Kernels over outgoing/segments run on one thread of a threaded program (serial launches)."""
+    module = parsed(synapse_module(3000, 2000, 40_000, 0.2))
+    arrays = synapse_arrays(3000, 2000, 40_000, seed=8)
+    one = CpuExecutable(module, arrays, seed=8, cache=NO_DISK, threads=1)
+    many = CpuExecutable(module, arrays, seed=8, cache=NO_DISK, threads=4, grain=1)
+    for chunk in (1, 3, 6):
+        one.run(chunk)
+        many.run(chunk)
+        for name in one.plan.arrays:
+            np.testing.assert_array_equal(many.read(name), one.read(name), err_msg=name)
 
 
 def test_the_pull_order_is_synapse_order():
