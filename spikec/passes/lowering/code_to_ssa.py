@@ -62,6 +62,14 @@ class Names:
     neuron_indices: dict[str, str] = field(default_factory=dict)
     timed_arrays: dict[str, TimedArrayAccess] = field(default_factory=dict)  # callable by name
 
+    def for_kernel(self, dt: float) -> "Names":
+        """A copy one kernel may extend (its own `dt`, extra names) without touching this one."""
+        return Names(arrays=dict(self.arrays), constants={**self.constants, "dt": (dt, Type.F64)},
+                     subexpressions=dict(self.subexpressions),
+                     conditional_writes=dict(self.conditional_writes),
+                     neuron_indices=dict(self.neuron_indices),
+                     timed_arrays=dict(self.timed_arrays))
+
 
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 _ARITHMETIC = {"+": AddOp, "-": SubOp, "*": MulOp, "/": DivOp, "//": FloorDivOp, "%": ModOp}

@@ -107,10 +107,8 @@ class MonitorLowering:
     def _source_values(self, emitter: BodyEmitter, source: GroupContext, variables,
                        element: Value) -> dict[str, Value]:
         """Values of `variables` of the source at `element` (subexpressions computed there)."""
-        names = source.names
-        emitter.names = Names(dict(names.arrays),
-                              {**names.constants, "dt": (self.dt_of[source.clock], Type.F64)},
-                              dict(names.subexpressions), timed_arrays=names.timed_arrays)
+        emitter.names = source.names.for_kernel(self.dt_of[source.clock])
+        emitter.names.conditional_writes = {}  # monitors only read
         emitter.element = element
         emitter.values["i"] = element
         return {variable: emitter.read(variable) for variable in variables}

@@ -95,9 +95,7 @@ def group_names(group: model.ObjectOp) -> Names:
 def new_kernel(context: GroupContext, suffix: str, space, dt: float) -> tuple[KernelOp, BodyEmitter]:
     """An empty kernel of the group and its emitter; `dt` is the launching clock's step."""
     kernel = KernelOp(f"{context.name}.{suffix}", space)
-    names = Names(dict(context.names.arrays), {**context.names.constants, "dt": (dt, Type.F64)},
-                  dict(context.names.subexpressions), dict(context.names.conditional_writes),
-                  context.names.timed_arrays)
+    names = context.names.for_kernel(dt)
     emitter = BodyEmitter(kernel, names, context.float_type, context.streams.take())
     if "i" in context.op.variables():
         emitter.values["i"] = kernel.index

@@ -115,9 +115,7 @@ class SynapseLowering:
     # -- helpers ---------------------------------------------------------------------------------
     def _kernel(self, suffix: str, space) -> tuple[KernelOp, BodyEmitter]:
         kernel = KernelOp(f"{self.name}.{suffix}", space)
-        names = Names(dict(self.names.arrays), {**self.names.constants, "dt": (self.dt, Type.F64)},
-                      dict(self.names.subexpressions), dict(self.names.conditional_writes),
-                      dict(self.names.neuron_indices))
+        names = self.names.for_kernel(self.dt)
         for name, side in (("i", PRE), ("j", POST)):  # a synapse's i and j are its neurons
             names.arrays.setdefault(name, ArrayAccess(names.neuron_indices[side], Type.I32))
         return kernel, BodyEmitter(kernel, names, self.float_type, self.streams.take())
