@@ -16,7 +16,10 @@ TRANSCENDENTAL = {"exp", "log", "log10", "log2", "sin", "cos", "tan", "sinh", "c
 def race_free(module: Module) -> bool:
     """Whether no element of a launch can see another element's write, so that the interpreter's
     op-by-op order and a backend's element-by-element order must agree: per array, only loads, or
-    only stores, or only atomic adds, or every access at the element's own index."""
+    one store or one atomic add, or every access at the element's own index. (Two stores, or two
+    atomic adds, at other indices conflict: the interpreter applies them op after op, a backend
+    element after element, e.g. ``y[0] = 0; y[i] = t`` leaves y[0] = t in the interpreter and 0
+    when element 1 runs after element 0.)"""
     for kernel in kernels(module):
         accesses: dict[str, list] = {}
         for op in kernel.body.ops:
@@ -24,7 +27,7 @@ def race_free(module: Module) -> bool:
                 accesses.setdefault(op.array.name, []).append(op)
         for ops in accesses.values():
             kinds = {type(op) for op in ops}
-            if len(kinds) == 1:
+            if kinds == {LoadOp} or len(ops) == 1:
                 continue
             if not all(op.index is kernel.index for op in ops):
                 return False
