@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from spikec.errors import SpikecError
 
 DEVICES = ("cpu", "cuda", "interpreter")
-DEFAULT_PIPELINE = ("check-units,inline-subexpressions,integrate,lower-to-kernels,"
-                    "fold,cse,dce,hoist-invariants")
+DEFAULT_PIPELINE = ("check-units,inline-subexpressions,integrate,select-propagation,"
+                    "lower-to-kernels,fold,cse,dce,hoist-invariants")
 
 
 @dataclass
