@@ -22,7 +22,7 @@ from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import BOOLEAN, INTEGER, TIME, Namespace, caller_namespace
 from spikec.frontend.synapses import Synapses
-from spikec.frontend.variables import VariableSpec
+from spikec.frontend.variables import DELAY, VariableSpec
 from spikec.ir import model
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.core import Block, Module, Op, Region
@@ -149,11 +149,25 @@ def _append_synapse_members(synapses: Synapses, body: Block) -> None:
         attributes: dict[str, Any] = {"sym_name": SymbolRef(pathway.name),
                                       "direction": pathway.direction, "event": pathway.event,
                                       "code": pathway.code.statements}
-        if pathway.delay is not None:
-            attributes["delay"] = float(np.asarray(pathway.delay))
+        delay = homogeneous_delay(synapses, pathway.name)
+        if delay is not None:
+            attributes["delay"] = delay
         if pathway.name in synapses.propagation:
             attributes["propagation"] = synapses.propagation[pathway.name]
         body.append(model.PathwayOp.create(attributes=attributes))
+
+
+def homogeneous_delay(synapses: Synapses, pathway: str) -> float | None:
+    """The pathway's delay in seconds when all its synapses share one (Brian: `delay=` given,
+    or every per-synapse delay equal, 0 by default), else None (heterogeneous delays)."""
+    declared = synapses.pathways[pathway].delay
+    if declared is not None:
+        return float(np.asarray(declared))
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    if len(values) == 0:
+        return 0.0
+    first = float(values[0])
+    return first if np.all(values == first) else None
 
 
 def _monitor_op(monitor: Any) -> Op:

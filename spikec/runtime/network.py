@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from spikec.errors import SpikecError
+from spikec.frontend.build_model import homogeneous_delay
 from spikec.frontend.clocks import Clock
 from spikec.frontend.groups import Group, NeuronGroup
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
