@@ -92,6 +92,9 @@ class LowerToKernels(ModulePass):
             if isinstance(op, model.SynapsesOp):
                 synapses = SynapseLowering(op, contexts, dt_of, streams)
                 synapses.lower()
+                # Monitors of synapses record per synapse, with the synapses' names.
+                contexts[op.sym_name] = GroupContext(op, synapses.names, synapses.float_type,
+                                                     streams)
                 arrays += synapses.arrays
                 kernels += synapses.kernels
                 items += synapses.items

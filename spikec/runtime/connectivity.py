@@ -7,14 +7,18 @@
 | `_pre`            | i32  | M          | source neuron of synapse s                                |
 | `_post`           | i32  | M          | target neuron of synapse s                                |
 | `_pre_offsets`    | i32  | N_pre + 1  | source k's synapses are `_pre_synapses[o[k]:o[k+1]]`      |
-| `_pre_synapses`   | i32  | M          | synapse numbers grouped by source, increasing in a group  |
+| `_pre_synapses`   | i32  | M          | synapse numbers grouped by source, by target then number  |
 | `_post_offsets`   | i32  | N_post + 1 | target k's synapses are `_post_synapses[o[k]:o[k+1]]`     |
-| `_post_synapses`  | i32  | M          | synapse numbers grouped by target, increasing in a group  |
+| `_post_synapses`  | i32  | M          | synapse numbers grouped by target, by source then number  |
 
-M is the number of synapses (< 2**31, checked by `connect`). Within a source's (or target's)
-group the synapse numbers increase, so walking a group visits the synapses in Brian's order
-(`outgoing(@G._spikespace, @S._pre_offsets, @S._pre_synapses)` and
-`segments(@S._post_offsets, @S._post_synapses, N_post)` are the index spaces that read them).
+M is the number of synapses (< 2**31, checked by `connect`). Within a target's group the
+synapses are ordered by source, then number: Brian's spike queue delivers a step's events source
+by source (in spike order, i.e. increasing source index), each source's synapses by number, so a
+target walking its group in this order (pull propagation, `segments(@S._post_offsets,
+@S._post_synapses, N_post)`) applies non-commutative effects in Brian's order, even when several
+`connect` calls interleaved the numbers. Symmetrically, a source's group is ordered by target
+then number (on_post pathways). `outgoing(@G._spikespace, @S._pre_offsets, @S._pre_synapses)`
+pushes each spiking source's synapses. With one `connect` call both orders are plain numbering.
 `N_outgoing`/`N_incoming` of a neuron are differences of consecutive offsets.
 Memory: 16 bytes per synapse plus 4 bytes per source and per target neuron, besides the
 synapses' own variables (8 bytes each per synapse in float64, 4 in float32).
@@ -30,13 +34,16 @@ CONNECTIVITY_ARRAYS = ("_pre", "_post", "_pre_offsets", "_pre_synapses", "_post_
                        "_post_synapses")
 
 
-def grouped(indices: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR of the synapse numbers 0..M-1 grouped by `indices` (a neuron per synapse):
-    (offsets of length count + 1, synapse numbers, increasing within each group)."""
-    if np.all(indices[1:] >= indices[:-1]):  # already grouped (every generator over i)
+def grouped(indices: np.ndarray, count: int, then: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of the synapse numbers 0..M-1 grouped by `indices` (a neuron per synapse), ordered
+    within a group by `then` (the neuron at the other end), then by number: (offsets of length
+    count + 1, synapse numbers)."""
+    grouped_already = np.all((indices[1:] > indices[:-1])
+                             | ((indices[1:] == indices[:-1]) & (then[1:] >= then[:-1])))
+    if grouped_already:  # one connect call over i then j: the numbering is the order
         order = np.arange(len(indices), dtype=np.int32)
     else:
-        order = np.argsort(indices, kind="stable").astype(np.int32)
+        order = np.lexsort((np.arange(len(indices)), then, indices)).astype(np.int32)
     offsets = np.zeros(count + 1, dtype=np.int32)
     np.cumsum(np.bincount(indices, minlength=count), out=offsets[1:])
     return offsets, order
@@ -45,8 +52,8 @@ def grouped(indices: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
 def connectivity_arrays(synapses: Synapses) -> dict[str, np.ndarray]:
     """The arrays of the table above for `synapses` (fresh numpy arrays)."""
     pre, post = synapses._pre, synapses._post
-    pre_offsets, pre_synapses = grouped(pre, len(synapses.source))
-    post_offsets, post_synapses = grouped(post, len(synapses.target))
+    pre_offsets, pre_synapses = grouped(pre, len(synapses.source), post)
+    post_offsets, post_synapses = grouped(post, len(synapses.target), pre)
     return {"_pre": pre.astype(np.int32), "_post": post.astype(np.int32),
             "_pre_offsets": pre_offsets, "_pre_synapses": pre_synapses,
             "_post_offsets": post_offsets, "_post_synapses": post_synapses}

@@ -11,6 +11,7 @@ import spikec
 from spikec.runtime.devices import device_settings
 from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
                                          hodgkin_huxley, izhikevich, lif)
+from tests.runtime.synapse_models import accumulate, non_commutative, stdp, summed
 
 pytestmark = pytest.mark.cuda
 
@@ -31,8 +32,11 @@ def run_on(device: str, model, **kwargs) -> dict:
 
 @pytest.mark.parametrize("model, kwargs", [
     (lif, {"method": "exact"}), (lif, {"method": "rk4"}), (hodgkin_huxley, {}), (izhikevich, {}),
-    (adex, {}), (events_and_regular_code, {}),
-], ids=["lif-exact", "lif-rk4", "hodgkin-huxley", "izhikevich", "adex", "events"])
+    (adex, {}), (events_and_regular_code, {}), (accumulate, {"delay_ms": 1.0}),
+    (accumulate, {"propagation": "pull-ordered"}), (non_commutative, {}), (stdp, {}),
+    (summed, {}),
+], ids=["lif-exact", "lif-rk4", "hodgkin-huxley", "izhikevich", "adex", "events",
+        "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed"])
 def test_gpu_matches_cpu(model, kwargs):
     cpu = run_on("cpu", model, **kwargs)
     gpu = run_on("cuda", model, **kwargs)

@@ -1,0 +1,96 @@
+"""Synaptic models used by the runtime tests, each written once against a simulator module
+(`brian2` or `spikec`). Inputs are deterministic (spike generators, fixed connectivity), so
+results can be compared spike for spike. Each returns plain arrays of what it recorded."""
+
+import numpy as np
+
+
+def _sources(sim, n=6):
+    """n neurons spiking on a fixed, irregular schedule (several per step at times)."""
+    ms = sim.ms
+    indices = np.array([0, 1, 2, 3, 4, 5, 0, 2, 4, 1, 3, 5, 0, 1, 2, 3, 4, 5, 2, 2])
+    times = np.array([1, 1, 1.5, 2, 3, 3, 5, 5, 6.5, 7, 8, 8, 10, 10.5, 11, 12, 12, 12, 15,
+                      18]) * ms
+    return sim.SpikeGeneratorGroup(n, indices, times)
+
+
+def _record(sim, targets, names, *extra):
+    trace = sim.StateMonitor(targets, names, record=True)
+    return trace, sim.Network(targets, trace, *extra)
+
+
+def accumulate(sim, delay_ms=0.0, propagation=None):
+    """v_post += w onto leaky targets (push-atomic by default), optional homogeneous delay."""
+    ms = sim.ms
+    G = _sources(sim)
+    H = sim.NeuronGroup(4, "dv/dt = -v/(10*ms) : 1", method="exact")
+    kwargs = {"propagation": propagation} if propagation else {}
+    S = sim.Synapses(G, H, "w : 1", on_pre="v_post += w", delay=delay_ms * ms, **kwargs)
+    S.connect(condition="(i + 2*j) % 3 != 0")
+    S.w = "0.1 + 0.05*i + 0.2*j"
+    trace, net = _record(sim, H, "v", G, S)
+    net.run(25 * ms)
+    return {"i": np.asarray(S.i[:]), "j": np.asarray(S.j[:]), "v": trace.v_[:]}
+
+
+def non_commutative(sim, propagation=None):
+    """x_post = x_post*0.5 + w, counted per synapse: only Brian's synapse order gives this."""
+    ms = sim.ms
+    G = _sources(sim)
+    H = sim.NeuronGroup(3, "x : 1")
+    kwargs = {"propagation": propagation} if propagation else {}
+    S = sim.Synapses(G, H, "w : 1\nhits : 1", on_pre="x_post = x_post*0.5 + w\nhits += 1",
+                     **kwargs)
+    S.connect(j="i % 3")
+    S.connect(i=[5, 4, 0], j=[0, 0, 1])
+    S.w = "1 + i + 10*j"
+    trace, net = _record(sim, H, "x", G, S)
+    net.run(25 * ms)
+    return {"x": trace.x_[:], "hits": np.asarray(S.hits[:])}
+
+
+def stdp(sim):
+    """Song-Abbott STDP: event-driven traces, clip, on_pre and on_post pathways, LIF targets."""
+    ms, mV = sim.ms, sim.mV
+    namespace = {"taupre": 20 * ms, "taupost": 20 * ms, "wmax": 0.02, "Apre": 0.001,
+                 "Apost": -0.00105, "taum": 10 * ms, "Ee": 0 * mV, "El": -74 * mV,
+                 "vt": -54 * mV, "vr": -60 * mV, "taue": 5 * ms}
+    G = _sources(sim)
+    H = sim.NeuronGroup(2, """dv/dt = (ge * (Ee - v) + El - v) / taum : volt
+                              dge/dt = -ge / taue : 1""",
+                        threshold="v > vt", reset="v = vr", method="euler", namespace=namespace)
+    H.v = -60 * mV
+    S = sim.Synapses(G, H, """w : 1
+                              dapre/dt = -apre / taupre : 1 (event-driven)
+                              dapost/dt = -apost / taupost : 1 (event-driven)""",
+                     on_pre="""ge += w*8
+                               apre += Apre
+                               w = clip(w + apost, 0, wmax)""",
+                     on_post="""apost += Apost
+                                w = clip(w + apre, 0, wmax)""", namespace=namespace)
+    S.connect()
+    S.w = "0.01 + 0.001*i"
+    spikes = sim.SpikeMonitor(H)
+    weights = sim.StateMonitor(S, "w", record=[0, 5, 11])
+    trace, net = _record(sim, H, "v", G, S, spikes, weights)
+    net.run(25 * ms)
+    return {"spike_i": spikes.i[:], "spike_t": spikes.t_[:], "v": trace.v_[:],
+            "w": np.asarray(S.w[:]), "w_trace": weights.w_[:], "apre": np.asarray(S.apre[:])}
+
+
+def summed(sim):
+    """A summed variable (I_post) driving the targets' state update, and a clock-driven
+    synaptic variable."""
+    ms = sim.ms
+    G = sim.NeuronGroup(4, "dv/dt = (1 + 0.1*i - v)/(5*ms) : 1", threshold="v > 0.9",
+                        reset="v = 0", method="exact")
+    H = sim.NeuronGroup(2, """dy/dt = (I - y)/(3*ms) : 1
+                              I : 1""", method="exact")
+    S = sim.Synapses(G, H, """ds/dt = -s/(2*ms) : 1 (clock-driven)
+                              w : 1
+                              I_post = w*s : 1 (summed)""", on_pre="s += 1", method="exact")
+    S.connect()
+    S.w = "0.5 + i - j"
+    trace, net = _record(sim, H, ["y", "I"], G, S)
+    net.run(20 * ms)
+    return {"y": trace.y_[:], "I": trace.I_[:]}

@@ -1,0 +1,45 @@
+"""Synaptic models agree with Brian 2, and the propagation strategies agree with each other."""
+
+import numpy as np
+import pytest
+
+import spikec
+from spikec.errors import PassError
+from tests.runtime.neuron_models import assert_same_records
+from tests.runtime.synapse_models import accumulate, non_commutative, stdp, summed
+from tests.runtime.test_neurons_vs_brian import compare, device  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.brian
+
+
+@pytest.mark.parametrize("delay_ms", [0.0, 1.0, 2.35])
+def test_accumulating_effect_with_homogeneous_delays(device, delay_ms):
+    compare(accumulate, delay_ms=delay_ms, rtol=1e-12)
+
+
+def test_non_commutative_effect_keeps_synapse_order(device):
+    found = compare(non_commutative, rtol=1e-12)
+    assert found["hits"].sum() > 0
+
+
+def test_stdp_with_event_driven_traces_and_clip(device):
+    found = compare(stdp, rtol=1e-9, atol=1e-15)
+    assert len(found["spike_i"]) > 0 and np.ptp(found["w"]) > 0
+
+
+def test_summed_variable_and_clock_driven_synapses(device):
+    compare(summed, rtol=1e-10, atol=1e-15)
+
+
+def test_strategies_agree(device):
+    """Forcing pull-ordered on an accumulating pathway gives the push result (bit for bit on
+    the CPU and the interpreter, which add in synapse order)."""
+    spikec.defaultclock.dt = 0.1 * spikec.ms
+    pushed = accumulate(spikec)
+    pulled = accumulate(spikec, propagation="pull-ordered")
+    assert_same_records(pulled, pushed, rtol=0)
+
+
+def test_wrong_override_is_refused(device):
+    with pytest.raises(PassError, match="push-atomic"):
+        non_commutative(spikec, propagation="push-atomic")
