@@ -41,14 +41,27 @@ def G():
 ])
 def test_automatic_choice(G, on_pre, delay, expected):
     S = Synapses(G, G, "w : 1", on_pre=on_pre, delay=delay, name="S")
+    if delay is None:  # different delays per synapse: heterogeneous (equal ones are homogeneous)
+        S.connect(j="i")
+        S.delay = "i*ms"
     assert strategies(S, groups=[G])["S.pre"][0] == expected
 
 
+def test_equal_per_synapse_delays_are_homogeneous(G):
+    """As Brian: without delay= every synapse's delay is 0, one delay for the pathway."""
+    S = Synapses(G, G, "w : 1", on_pre="v_post += w", name="S")
+    S.connect(j="i")
+    assert strategies(S, groups=[G])["S.pre"][0] == "push-atomic"
+
+
 def test_on_post_effects_on_pre_variables(G):
-    """The frontend gives on_post pathways no scalar delay (Brian: one per synapse), so they
-    choose between the delayed strategies; homogeneous cases are in select-propagation.ir."""
+    """on_post pathways with different delays per synapse choose between the delayed
+    strategies; homogeneous cases are in select-propagation.ir."""
     S = Synapses(G, G, "w : 1", on_pre="ge_post += w",
                  on_post={"add": "ge_pre += w", "set": "v_pre = w"}, delay=0 * ms, name="S")
+    S.connect(j="i")
+    S.add.delay = "i*ms"
+    S.set.delay = "i*ms"
     found = strategies(S, groups=[G])
     assert found["S.pre"][0] == "push-atomic"
     assert found["S.add"][0] == "dendritic-ring"
