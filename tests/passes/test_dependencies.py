@@ -147,6 +147,8 @@ def test_frontend_model_with_plasticity_and_summed_variable():
                           g_post = w : 1 (summed)""",
                  on_pre="v_post += w; apre += 0.1", on_post="w += apre", name="S")
     S.connect(condition="i != j")
+    S.delay = "i*ms"  # different delays per synapse: the pathways read them
+    S.post.delay = "j*ms"
     monitor = SpikeMonitor(G, name="M")
     module = build_model_ir([G, S, monitor], namespace={"ms": ms})
     run_pipeline(module, "integrate")
@@ -156,7 +158,7 @@ def test_frontend_model_with_plasticity_and_summed_variable():
     assert [a.text for a in deps.races(pre)] == ["G.v@post +="]
     assert [a.text for a in deps.races(deps.find("S.g_post"))] == ["G.g@post sum"]
     assert deps.races(post) == []
-    # no scalar delay: the pathways read their per-synapse delays
+    # heterogeneous delays: the pathways read their per-synapse delays
     assert "S.delay@synapse" in deps.summary(pre)[0]
     assert "S.post_delay@synapse" in deps.summary(post)[0]
     # refractoriness: the threshold writes lastspike, the state update reads it
