@@ -19,8 +19,6 @@ Files are written to a temporary name and renamed, so concurrent processes never
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -28,15 +26,9 @@ from typing import Callable, TypeVar
 import llvmlite
 from llvmlite import binding as llvm
 
+from spikec.cache_directory import CacheStatistics, DiskStore, cache_directory
+
 T = TypeVar("T")
-DISABLED = {"", "0", "off", "none", "false", "no"}
-
-
-@dataclass
-class CacheStatistics:
-    memory_hits: int = 0
-    disk_hits: int = 0
-    misses: int = 0
 
 
 @dataclass
@@ -49,10 +41,7 @@ class CompileCache:
 
     @classmethod
     def from_environment(cls) -> "CompileCache":
-        setting = os.environ.get("SPIKEC_CACHE_DIR")
-        if setting is None:
-            return cls(Path.home() / ".cache" / "spikec")
-        return cls(None if setting.strip().lower() in DISABLED else Path(setting))
+        return cls(cache_directory())
 
     def key(self, module_text: str, target: str, **versions: str) -> str:
         parts = [module_text, target, *(f"{k}={v}" for k, v in sorted({**default_versions(), **versions}.items()))]
@@ -68,26 +57,13 @@ class CompileCache:
         return program
 
     def read(self, key: str, suffix: str) -> bytes | None:
-        if self.directory is None:
-            return None
-        try:
-            data = (self.directory / f"{key}{suffix}").read_bytes()
-        except OSError:
-            return None
-        self.statistics.disk_hits += 1
+        data = DiskStore(self.directory).read(f"{key}{suffix}")
+        if data is not None:
+            self.statistics.disk_hits += 1
         return data
 
     def write(self, key: str, suffix: str, data: bytes) -> None:
-        if self.directory is None:
-            return
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, self.directory / f"{key}{suffix}")
-        except OSError:  # a read-only or full disk only costs the next process a compile
-            pass
+        DiskStore(self.directory).write(f"{key}{suffix}", data)
 
     def clear_memory(self) -> None:
         self.memory.clear()

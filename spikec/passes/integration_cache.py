@@ -25,13 +25,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from spikec.cache_directory import cache_directory
+from spikec.cache_directory import CacheStatistics, DiskStore, cache_directory
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
                                   UnaryOp)
 
@@ -40,19 +38,12 @@ Result = tuple[str, tuple[Statement, ...]]  # (method, statements of one step)
 
 
 @dataclass
-class IntegrationCacheStatistics:
-    memory_hits: int = 0
-    disk_hits: int = 0
-    misses: int = 0
-
-
-@dataclass
 class IntegrationCache:
     """An explicit cache object (see the module docstring)."""
 
     directory: Path | None
     memory: dict[str, Result] = field(default_factory=dict)
-    statistics: IntegrationCacheStatistics = field(default_factory=IntegrationCacheStatistics)
+    statistics: CacheStatistics = field(default_factory=CacheStatistics)
 
     @classmethod
     def from_environment(cls) -> "IntegrationCache":
@@ -86,27 +77,19 @@ class IntegrationCache:
         self.memory.clear()
 
     def _read(self, key: str) -> Result | None:
-        if self.directory is None:
+        data = DiskStore(self.directory).read(f"{key}.json")
+        if data is None:
             return None
         try:
-            data = json.loads((self.directory / f"{key}.json").read_text())
-            return data["method"], tuple(decode_statement(s) for s in data["statements"])
-        except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: integrate again
+            decoded = json.loads(data)
+            return decoded["method"], tuple(decode_statement(s) for s in decoded["statements"])
+        except (ValueError, KeyError, TypeError):  # damaged: integrate again
             return None
 
     def _write(self, key: str, result: Result) -> None:
-        if self.directory is None:
-            return
         method, statements = result
         text = json.dumps({"method": method, "statements": [encode_statement(s) for s in statements]})
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "w") as file:
-                file.write(text)
-            os.replace(temporary, self.directory / f"{key}.json")
-        except OSError:  # a read-only or full disk only costs the next process an integration
-            pass
+        DiskStore(self.directory).write(f"{key}.json", text.encode())
 
 
 _VERSIONS: list[dict[str, str]] = []
