@@ -14,18 +14,18 @@ import numpy as np
 
 from spikec.errors import DimensionMismatchError
 from spikec.frontend.clocks import Clock
-from spikec.frontend.dimension_check import (Source, check_condition, check_dimension,
-                                             check_statement, infer)
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
 from spikec.frontend.groups import Code, Condition, Event, Group, NeuronGroup
 from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
-from spikec.frontend.namespace import BOOLEAN, INTEGER, TIME, Namespace, caller_namespace
+from spikec.frontend.namespace import Namespace, caller_namespace
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import DELAY, VariableSpec
 from spikec.ir import model
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.core import Block, Module, Op, Region
+from spikec.ir.dimension_rules import (BOOLEAN, INTEGER, TIME, Source, check_condition,
+                                       check_dimension, check_statement, infer)
 from spikec.ir.expression import Expr, identifiers
 from spikec.ir.types import Type
 from spikec.ir.verify import verify_module

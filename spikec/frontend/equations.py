@@ -17,12 +17,12 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from spikec.errors import EquationError, FlagError, ModelSyntaxError, SourceLocation
-from spikec.frontend.dimension_check import Source, check_dimension, infer
 from spikec.frontend.equation_parser import (DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION,
                                              ParsedEquation, parse_equations_text)
-from spikec.frontend.namespace import (BOOLEAN, FLOAT, INTEGER, TIME, Namespace, base_units,
-                                       caller_namespace, default_units, is_noise_name,
+from spikec.frontend.namespace import (Namespace, base_units, caller_namespace, default_units,
                                        reserved_name_problem)
+from spikec.ir.dimension_rules import (BOOLEAN, FLOAT, INTEGER, TIME, Source, check_dimension,
+                                       infer, is_noise_name)
 from spikec.ir.expression import (BinaryOp, Expr, Name, Number, Span, UnaryOp, format_expression,
                                   identifiers, substitute_names)
 from spikec.ir.expression_parser import parse_expression

@@ -20,11 +20,11 @@ import numpy as np
 
 from spikec.errors import EquationError
 from spikec.frontend.clocks import Clock, defaultclock
-from spikec.frontend.functions import DimensionRule, FunctionSignature
 from spikec.frontend.groups import NeuronGroup
 from spikec.frontend.naming import default_names
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.expression import Call, Expr, walk
+from spikec.ir.functions import DimensionRule, FunctionSignature
 from spikec.ir.model_inputs import (SpikeGeneratorOp, TimedArrayOp, spike_steps,
                                      upsampling_factor)
 from spikec.units import Hz, Quantity, get_dimensions, second

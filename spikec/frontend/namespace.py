@@ -7,31 +7,26 @@ A name in an equation or statement is, in this order of lookup:
 4. the object's explicit `namespace=` dictionary, if given;
 5. the caller's local, then global variables (captured where the object was created or run).
 External values keep their units: `tau = 10*ms` in the caller makes `tau` a time constant.
+
+`Namespace` is the frontend's `spikec.ir.dimension_rules.Resolver`: the dimension rules there ask it
+what each name is.
 """
 
 from __future__ import annotations
 
 import functools
 import keyword
-import math
 import numbers
 import sys
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
 
-from spikec.frontend.functions import DEFAULT_FUNCTIONS, FunctionSignature
-from spikec.units import (DIMENSIONLESS, Dimension, all_units, base_units_namespace,
-                          get_dimensions, second)
-
-FLOAT, INTEGER, BOOLEAN = "float", "integer", "boolean"
-
-DEFAULT_CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "inf": math.inf}
-
-TIME = get_dimensions(second)
-NOISE = TIME ** -0.5  # xi has dimension second**-0.5: xi*sqrt(dt) is dimensionless
+from spikec.ir.dimension_rules import (BOOLEAN, FLOAT, INTEGER, NameInfo, builtin_name,
+                                       is_noise_name)
+from spikec.ir.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, FunctionSignature
+from spikec.units import DIMENSIONLESS, Dimension, all_units, base_units_namespace, get_dimensions
 
 
 # Names every group defines or uses itself (the index `i`, the size `N`, the refractoriness flag),
@@ -50,23 +45,6 @@ def default_units() -> Mapping[str, Any]:
 def base_units() -> Mapping[str, Any]:
     """The unit names allowed after an equation's colon (`volt`, not `mV`), read-only, built once."""
     return MappingProxyType(base_units_namespace())
-
-
-def is_noise_name(name: str) -> bool:
-    return name == "xi" or name.startswith("xi_")
-
-
-@dataclass(frozen=True)
-class NameInfo:
-    """What a resolved name is: its dimension and kind, where it came from, and (for constants)
-    its value in SI units."""
-
-    name: str
-    dim: Dimension
-    kind: str          # FLOAT, INTEGER or BOOLEAN
-    origin: str        # 'variable', 'special', 'noise', 'constant', 'unit', 'namespace', 'caller'
-    value: Any = None
-    function: FunctionSignature | None = None
 
 
 class Namespace:
@@ -99,12 +77,9 @@ class Namespace:
         if name in self.variables:
             dim, kind = self.variables[name]
             return NameInfo(name, dim, kind, "variable")
-        if name in ("t", "dt"):
-            return NameInfo(name, TIME, FLOAT, "special")
-        if is_noise_name(name):
-            return NameInfo(name, NOISE, FLOAT, "noise")
-        if name in DEFAULT_CONSTANTS:
-            return NameInfo(name, DIMENSIONLESS, FLOAT, "constant", DEFAULT_CONSTANTS[name])
+        builtin = builtin_name(name)
+        if builtin is not None:
+            return builtin
         units = default_units()
         if name in units:
             unit = units[name]

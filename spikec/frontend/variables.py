@@ -15,7 +15,7 @@ import numpy as np
 
 from spikec.errors import DimensionMismatchError, EquationError
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION, Equations
-from spikec.frontend.namespace import BOOLEAN, FLOAT, INTEGER
+from spikec.ir.dimension_rules import BOOLEAN, FLOAT, INTEGER
 from spikec.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
 # The roles a variable can play; the model IR prints them.

@@ -33,8 +33,10 @@ from typing import Any, ClassVar
 
 from spikec.ir.attributes import AttributeCodec, SymbolRef
 from spikec.ir.core import Block, Op, Trait
+from spikec.ir.dimension_rules import is_noise_name
 from spikec.ir.expression import Expr, Name, Statement, format_expression, identifiers
 from spikec.ir.expression_parser import parse_expression, parse_statements
+from spikec.ir.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from spikec.ir.registry import register_op
 from spikec.ir.syntax import OpSyntax, ParsedOp
 from spikec.ir.types import Type
@@ -46,12 +48,8 @@ VARIABLE_ROLES = ("state", "parameter", "subexpression", "index", "constant", "l
 EQUATION_KINDS = ("differential", "subexpression")
 MONITOR_KINDS = ("spike", "event", "state", "rate")
 SCHEDULE_SLOTS = ("start", "groups", "thresholds", "synapses", "resets", "end")
-# Names model code may use without declaring them (functions are checked separately).
-SPECIAL_NAMES = frozenset({"t", "dt", "pi", "e", "inf"})
-DEFAULT_FUNCTION_NAMES = frozenset({
-    "exp", "log", "log10", "expm1", "log1p", "exprel", "sin", "cos", "tan", "sinh", "cosh", "tanh",
-    "arcsin", "arccos", "arctan", "sqrt", "abs", "floor", "ceil", "clip", "sign", "int", "rand",
-    "randn", "poisson", "timestep"})
+# Names model code may use without declaring them (besides the noise terms and default functions).
+SPECIAL_NAMES = frozenset({"t", "dt", *DEFAULT_CONSTANTS})
 
 
 # ---- attribute codecs: richer values in attributes ------------------------------------------
@@ -252,8 +250,7 @@ class MemberOp(ModelOp):
             for node_name in identifiers(expr):
                 if node_name in known or node_name in SPECIAL_NAMES:
                     continue
-                if node_name in DEFAULT_FUNCTION_NAMES or node_name == "xi" \
-                        or node_name.startswith("xi_"):
+                if node_name in DEFAULT_FUNCTIONS or is_noise_name(node_name):
                     continue
                 ctx.fail(self, f"'{node_name}' is neither a variable nor a constant of "
                          f"@{owner.sym_name}", "declare it with model.variable or model.constant")

@@ -28,10 +28,9 @@ import numpy as np
 
 from spikec.errors import EquationError, SourceLocation
 from spikec.frontend.connect_code import ArrayPlan, Generator, GeneratorPlan
-from spikec.frontend.dimension_check import Source, check_condition, infer
-from spikec.frontend.namespace import BOOLEAN, FLOAT, INTEGER
 from spikec.frontend.synapses import Synapses
 from spikec.ir import philox
+from spikec.ir.dimension_rules import BOOLEAN, FLOAT, INTEGER, Source, check_condition, infer
 from spikec.ir.expression import BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, UnaryOp
 from spikec.ir.expression import identifiers
 from spikec.runtime.devices import device_settings

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from spikec.frontend.dimension_check import Source, check_condition, check_statement, infer
 from spikec.frontend.groups import Group
 from spikec.frontend.inputs import timed_array_ops
-from spikec.frontend.namespace import BOOLEAN, INTEGER, Namespace
+from spikec.frontend.namespace import Namespace
 from spikec.ir.core import Module
+from spikec.ir.dimension_rules import (BOOLEAN, INTEGER, Source, check_condition, check_statement,
+                                       infer)
 from spikec.ir.expression import Expr, Statement, identifiers
 from spikec.ir.expression_parser import parse_expression, parse_statements
 from spikec.ir.index_spaces import Elements

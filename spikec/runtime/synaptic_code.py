@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from spikec.errors import EquationError
-from spikec.frontend.namespace import INTEGER
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import CONSTANT, INDEX, SUBEXPRESSION_ROLE
+from spikec.ir.dimension_rules import INTEGER
 from spikec.ir.expression import Expr, identifiers
 from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_ops import CastOp, LoadOp

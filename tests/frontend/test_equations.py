@@ -5,9 +5,9 @@ import sympy
 
 from spikec.errors import (DimensionMismatchError, EquationError, ModelSyntaxError,
                            UnknownIdentifierError)
-from spikec.frontend.dimension_check import Source, check_statement
 from spikec.frontend.equations import Equations, Expression
-from spikec.frontend.namespace import BOOLEAN, FLOAT, INTEGER, Namespace
+from spikec.frontend.namespace import Namespace
+from spikec.ir.dimension_rules import BOOLEAN, FLOAT, INTEGER, Source, check_statement
 from spikec.ir.expression_parser import parse_statements
 from spikec.units import DIMENSIONLESS, get_dimensions, mV, ms, nS, second, volt
 

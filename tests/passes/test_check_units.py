@@ -5,6 +5,8 @@ import pytest
 from spikec.errors import PassError
 from spikec.frontend.build_model import build_model_ir
 from spikec.frontend.groups import NeuronGroup
+from spikec.ir.expression_parser import parse_expression
+from spikec.ir.model import EquationOp
 from spikec.ir.parser import parse_module
 from spikec.passes.manager import run_pipeline
 from spikec.units import mV, ms
@@ -33,4 +35,13 @@ model.group @G {size = 1, clock = @c, dtype = f64, methods = ["euler"]} body() {
   model.equation @v {kind = "differential", expr = "v + tau"}
 }""")
     with pytest.raises(PassError, match=r"operands of '\+' in 'v \+ tau' have different dimensions"):
+        run_pipeline(module, "check-units")
+
+
+def test_errors_in_a_module_built_in_memory_name_the_object_and_quote_the_op():
+    group = NeuronGroup(1, "dv/dt = -v/tau : volt", namespace=dict(tau=10 * ms))
+    module = build_model_ir([group], namespace={})
+    equation = next(op for op in module.lookup(group.name).members(EquationOp))
+    equation.attributes["expr"] = parse_expression("v * 1")  # volt, not volt/second
+    with pytest.raises(PassError, match=rf"@{group.name}, line 1, column 1\):\n    model.equation @v"):
         run_pipeline(module, "check-units")

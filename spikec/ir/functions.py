@@ -1,14 +1,16 @@
-"""The functions model code may call by default, with their dimension and type rules.
+"""The functions and constants model code may use by default, with their dimension and type rules.
 
 Brian's default functions (`exp`, `clip`, `rand`, ...). Each entry says how many arguments the
 function takes, what dimensions those must have, and what the result's dimension and kind are;
-the dimension checker applies the rule, the lowering later maps the name to an IR math op.
-An external object can also be called from model code (a `TimedArray`): it provides its
-signature as its `function_signature` attribute, and `Namespace.function` finds it there.
+`spikec.ir.dimension_rules` applies the rule (for the frontend and the `check-units` pass), the
+lowering later maps the name to an IR math op. An external object can also be called from model
+code (a `TimedArray`): it provides its signature as its `function_signature` attribute, and the
+frontend's `Namespace.function` finds it there; in model IR a `model.timed_array` stands for it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -25,6 +27,9 @@ class DimensionRule(Enum):
     ANY_TO_DIMENSIONLESS = "any dimension in, dimensionless out"  # sign
     TIME_TO_DIMENSIONLESS = "time arguments, dimensionless result"  # timestep(t, dt)
     TIMED_ARRAY = "a time (and an integer index) in, `result_dim` out"  # ta(t), ta(t, i)
+    # Model IR only: a number literal is a value in SI units, and the integrate pass writes a
+    # numeric refractory period as `timestep(0.002, dt)`, so there a literal counts as a time.
+    TIME_OR_SECONDS_TO_DIMENSIONLESS = "times or literal seconds in, dimensionless out"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ def _dimensionless(*names: str) -> list[FunctionSignature]:
     return [FunctionSignature(n, 1, 1, DimensionRule.DIMENSIONLESS) for n in names]
 
 
+DEFAULT_CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "inf": math.inf}
+
 DEFAULT_FUNCTIONS: dict[str, FunctionSignature] = {
     f.name: f for f in [
         *_dimensionless("exp", "log", "log10", "expm1", "log1p", "exprel", "sin", "cos", "tan",
@@ -66,4 +73,11 @@ DEFAULT_FUNCTIONS: dict[str, FunctionSignature] = {
         FunctionSignature("poisson", 1, 1, DimensionRule.DIMENSIONLESS, "integer", stateful=True),
         FunctionSignature("timestep", 2, 2, DimensionRule.TIME_TO_DIMENSIONLESS, "integer"),
     ]
+}
+
+# The default functions as model IR sees them (see TIME_OR_SECONDS_TO_DIMENSIONLESS).
+MODEL_IR_FUNCTIONS: dict[str, FunctionSignature] = {
+    **DEFAULT_FUNCTIONS,
+    "timestep": FunctionSignature("timestep", 2, 2, DimensionRule.TIME_OR_SECONDS_TO_DIMENSIONLESS,
+                                  "integer"),
 }

@@ -4,20 +4,77 @@
 raising a spikec error at the first problem: an unknown name, `v + t` with volt and second, `exp`
 of a voltage, a non-boolean condition. `check_statement` applies the rules of the assignment
 operators. Positions come from the trees' spans, which are offsets into `source.text`.
+
+These are the only implementation of the rules. Names are looked up through a `Resolver`: the
+frontend's `Namespace` (model variables, `namespace=`, the caller's frame, units) when it checks
+what a user wrote, and the `check-units` pass's resolver over model IR (variables, constants and
+timed arrays of an object) when it re-checks a module.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from spikec.errors import (DimensionMismatchError, EquationError, ModelSyntaxError, SourceLocation,
                            UnknownIdentifierError)
-from spikec.frontend.functions import DimensionRule, FunctionSignature
-from spikec.frontend.namespace import BOOLEAN, FLOAT, INTEGER, TIME, Namespace, NameInfo
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Span,
                                   Statement, UnaryOp, format_expression)
+from spikec.ir.functions import DEFAULT_CONSTANTS, DimensionRule, FunctionSignature
 from spikec.units import DIMENSIONLESS, Dimension, get_unit
+
+FLOAT, INTEGER, BOOLEAN = "float", "integer", "boolean"
+
+TIME = Dimension(time=1)
+NOISE = TIME ** -0.5  # xi has dimension second**-0.5: xi*sqrt(dt) is dimensionless
+
+
+def is_noise_name(name: str) -> bool:
+    """`xi`, `xi_1`, ...: the noise terms of stochastic equations."""
+    return name == "xi" or name.startswith("xi_")
+
+
+def builtin_name(name: str) -> NameInfo | None:
+    """The names all model code sees without defining them: `t`, `dt` (times), the noise terms
+    (`xi`, `xi_*`) and the default constants (`pi`, `e`, `inf`); None for any other name."""
+    if name in ("t", "dt"):
+        return NameInfo(name, TIME, FLOAT, "special")
+    if is_noise_name(name):
+        return NameInfo(name, NOISE, FLOAT, "noise")
+    if name in DEFAULT_CONSTANTS:
+        return NameInfo(name, DIMENSIONLESS, FLOAT, "constant", DEFAULT_CONSTANTS[name])
+    return None
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    """What a resolved name is: its dimension and kind, where it came from, and (for constants)
+    its value in SI units."""
+
+    name: str
+    dim: Dimension
+    kind: str          # FLOAT, INTEGER or BOOLEAN
+    # 'variable', 'special', 'noise', 'constant', 'unit', 'namespace', 'caller', 'temporary'
+    origin: str
+    value: Any = None
+    function: FunctionSignature | None = None
+
+
+class Resolver(Protocol):
+    """What the inference needs to know about names: what a name is, and what a called name is."""
+
+    def resolve(self, name: str) -> NameInfo | None:
+        """The meaning of `name` as a value, or None when it is unknown."""
+
+    def function(self, name: str) -> FunctionSignature | None:
+        """The signature of the function `name`, or None when it names no function."""
+
+
+class Locator(Protocol):
+    """Where an error points, given a tree's span (`Source`, or an op of model IR)."""
+
+    def location(self, span: Span | None) -> SourceLocation | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,14 +110,14 @@ def _show(dim: Dimension) -> str:
     return f"{name} ({dim})"
 
 
-def infer(expr: Expr, namespace: Namespace, source: Source) -> Inferred:
+def infer(expr: Expr, resolver: Resolver, source: Locator) -> Inferred:
     """The dimension and kind of `expr`; raises at the first inconsistency."""
-    return _Inference(namespace, source).visit(expr)
+    return _Inference(resolver, source).visit(expr)
 
 
 class _Inference:
-    def __init__(self, namespace: Namespace, source: Source):
-        self.namespace = namespace
+    def __init__(self, resolver: Resolver, source: Locator):
+        self.resolver = resolver
         self.source = source
 
     def visit(self, expr: Expr) -> Inferred:
@@ -81,9 +138,9 @@ class _Inference:
         return Inferred(info.dim, info.kind)
 
     def lookup(self, name: str, span: Span | None) -> NameInfo:
-        info = self.namespace.resolve(name)
+        info = self.resolver.resolve(name)
         if info is None:
-            if self.namespace.function(name) is not None:
+            if self.resolver.function(name) is not None:
                 raise ModelSyntaxError(f"'{name}' is a function, not a value",
                                        self.source.location(span), f"call it: '{name}(...)'")
             raise UnknownIdentifierError(
@@ -125,7 +182,7 @@ class _Inference:
                                 exponent.dim)
         if base.dim.is_dimensionless:
             return Inferred(DIMENSIONLESS, _promote(base.kind, exponent.kind))
-        value = constant_value(expr.right, self.namespace)
+        value = constant_value(expr.right, self.resolver)
         if value is None:
             raise self.mismatch(expr, f"'{format_expression(expr.left)}' has dimension "
                                 f"{_show(base.dim)}, so its exponent must be a constant number",
@@ -158,10 +215,10 @@ class _Inference:
                 "compare it with something, e.g. 'x > 0'")
 
     def visit_Call(self, expr: Call) -> Inferred:
-        signature = self.namespace.function(expr.func)
+        signature = self.resolver.function(expr.func)
         if signature is None:
             location = self.source.location(expr.func_span)
-            if self.namespace.resolve(expr.func) is not None:
+            if self.resolver.resolve(expr.func) is not None:
                 raise ModelSyntaxError(f"'{expr.func}' is not a function", location)
             raise UnknownIdentifierError(f"unknown function '{expr.func}'", location,
                                          "the default functions are exp, log, sqrt, clip, rand, "
@@ -196,9 +253,12 @@ class _Inference:
             return args[0].dim
         if rule is DimensionRule.SQRT:
             return args[0].dim ** 0.5
-        if rule is DimensionRule.TIME_TO_DIMENSIONLESS:
+        if rule in (DimensionRule.TIME_TO_DIMENSIONLESS,
+                    DimensionRule.TIME_OR_SECONDS_TO_DIMENSIONLESS):
             for arg_expr, arg in zip(expr.args, args):
-                if arg.dim != TIME:
+                literal_seconds = (rule is DimensionRule.TIME_OR_SECONDS_TO_DIMENSIONLESS
+                                   and isinstance(arg_expr, Number))
+                if arg.dim != TIME and not literal_seconds:
                     raise self.mismatch(arg_expr, f"the arguments of '{expr.func}' must be times, "
                                         f"but '{format_expression(arg_expr)}' has dimension "
                                         f"{_show(arg.dim)}", arg.dim, TIME)
@@ -236,20 +296,20 @@ def _float_result(signature: FunctionSignature, args: list[Inferred]) -> str:
     return FLOAT
 
 
-def constant_value(expr: Expr, namespace: Namespace) -> float | None:
+def constant_value(expr: Expr, resolver: Resolver) -> float | None:
     """The value of `expr` if it is built from literals and external constants, else None."""
     if isinstance(expr, Number):
         return float(expr.value)
     if isinstance(expr, Name):
-        info = namespace.resolve(expr.id)
+        info = resolver.resolve(expr.id)
         if info is None or info.origin in ("variable", "special", "noise") or info.value is None:
             return None
         return float(info.value)
     if isinstance(expr, UnaryOp) and expr.op in "+-":
-        value = constant_value(expr.operand, namespace)
+        value = constant_value(expr.operand, resolver)
         return None if value is None else (-value if expr.op == "-" else value)
     if isinstance(expr, BinaryOp) and expr.op in ("+", "-", "*", "/", "**"):
-        left, right = constant_value(expr.left, namespace), constant_value(expr.right, namespace)
+        left, right = constant_value(expr.left, resolver), constant_value(expr.right, resolver)
         if left is None or right is None:
             return None
         try:
@@ -260,10 +320,10 @@ def constant_value(expr: Expr, namespace: Namespace) -> float | None:
     return None
 
 
-def check_dimension(expr: Expr, expected: Dimension, namespace: Namespace, source: Source,
+def check_dimension(expr: Expr, expected: Dimension, resolver: Resolver, source: Locator,
                     what: str) -> Inferred:
     """Infer `expr` and require `expected` dimension; `what` describes the expression's role."""
-    inferred = infer(expr, namespace, source)
+    inferred = infer(expr, resolver, source)
     if inferred.dim != expected:
         raise DimensionMismatchError(
             f"{what}: '{format_expression(expr)}' has dimension {_show(inferred.dim)}, "
@@ -280,20 +340,30 @@ def _expected_hint(expected: Dimension, what: str) -> str:
     return "check the unit after the colon and the units of the names used"
 
 
-def check_condition(expr: Expr, namespace: Namespace, source: Source, what: str) -> None:
+def check_condition(expr: Expr, resolver: Resolver, source: Locator, what: str) -> None:
     """A threshold, custom event or connect condition: must be a boolean expression."""
-    inferred = infer(expr, namespace, source)
+    inferred = infer(expr, resolver, source)
     if not inferred.is_boolean:
         raise ModelSyntaxError(f"{what} must be a condition, but '{format_expression(expr)}' is "
                                f"a {inferred.kind} value", source.location(expr.span),
                                "write a comparison, e.g. 'v > -50*mV'")
 
 
-def check_statement(statement: Statement, namespace: Namespace, source: Source,
+def check_refractory(expr: Expr, resolver: Resolver, source: Locator, what: str) -> Inferred:
+    """A refractory expression: a duration, or a condition (still refractory while true)."""
+    inferred = infer(expr, resolver, source)
+    if not inferred.is_boolean and inferred.dim != TIME:
+        raise DimensionMismatchError(
+            f"{what} must be a time or a condition, but '{format_expression(expr)}' has "
+            f"dimension '{inferred.dim}'", inferred.dim, TIME, location=source.location(expr.span))
+    return inferred
+
+
+def check_statement(statement: Statement, resolver: Resolver, source: Locator,
                     read_only: set[str] = frozenset()) -> None:
     """One assignment: the target must be a writable variable, and the operator's rule holds:
     `=`, `+=`, `-=` need the target's dimension; `*=`, `/=` need a dimensionless right side."""
-    info = namespace.resolve(statement.target)
+    info = resolver.resolve(statement.target)
     location = source.location(statement.target_span)
     if info is None:
         raise UnknownIdentifierError(f"cannot assign to unknown variable '{statement.target}'",
@@ -303,7 +373,7 @@ def check_statement(statement: Statement, namespace: Namespace, source: Source,
                             "variable", location,
                             "only parameters and state variables can be assigned; constants, "
                             "subexpressions and external values cannot")
-    value = infer(statement.expr, namespace, source)
+    value = infer(statement.expr, resolver, source)
     if info.kind == BOOLEAN and statement.op == "=":
         if not value.is_boolean:
             raise ModelSyntaxError(f"'{statement.target}' is boolean, but "
