@@ -152,6 +152,8 @@ def _append_synapse_members(synapses: Synapses, body: Block) -> None:
         delay = homogeneous_delay(synapses, pathway.name)
         if delay is not None:
             attributes["delay"] = delay
+        else:  # per-synapse delays: the lowering sizes its rings by the longest
+            attributes["max_delay"] = max_delay(synapses, pathway.name)
         if pathway.name in synapses.propagation:
             attributes["propagation"] = synapses.propagation[pathway.name]
         body.append(model.PathwayOp.create(attributes=attributes))
@@ -168,6 +170,24 @@ def homogeneous_delay(synapses: Synapses, pathway: str) -> float | None:
         return 0.0
     first = float(values[0])
     return first if np.all(values == first) else None
+
+
+def max_delay(synapses: Synapses, pathway: str) -> float:
+    """The longest of the pathway's per-synapse delays, in seconds (0 without synapses)."""
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    return float(np.max(values)) if len(values) else 0.0
+
+
+def delay_signature(synapses: Synapses, pathway: str) -> float | tuple:
+    """What a built network's lowering of `pathway` depends on in its delays: the homogeneous
+    delay, or for per-synapse delays the delays in steps (Brian's rounding), whose longest sizes
+    the rings and whose order the runtime's queue tables follow."""
+    delay = homogeneous_delay(synapses, pathway)
+    if delay is not None:
+        return delay
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    steps = np.round(np.asarray(values, dtype=np.float64) / synapses.clock.dt_seconds)
+    return ("per-synapse", hash(steps.astype(np.int64).tobytes()))
 
 
 def _monitor_op(monitor: Any) -> Op:

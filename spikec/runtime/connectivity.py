@@ -20,6 +20,12 @@ target walking its group in this order (pull propagation, `segments(@S._post_off
 then number (on_post pathways). `outgoing(@G._spikespace, @S._pre_offsets, @S._pre_synapses)`
 pushes each spiking source's synapses. With one `connect` call both orders are plain numbering.
 `N_outgoing`/`N_incoming` of a neuron are differences of consecutive offsets.
+
+A pathway with per-synapse delays lowered as a spike queue also reads `_<pathway>_queue` (i32, M,
+`queue_order`): the synapses grouped like `_post_synapses` (an `on_pre` pathway; `_pre_synapses`
+for one triggered by the target), ordered within a group by decreasing delay in steps, then
+triggering neuron, then number: the order in which Brian's queue delivers one step's events
+(events pushed earlier, i.e. with longer delays, first).
 Memory: 16 bytes per synapse plus 4 bytes per source and per target neuron, besides the
 synapses' own variables (8 bytes each per synapse in float64, 4 in float32).
 """
@@ -29,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikec.frontend.synapses import Synapses
+from spikec.frontend.variables import DELAY
 
 CONNECTIVITY_ARRAYS = ("_pre", "_post", "_pre_offsets", "_pre_synapses", "_post_offsets",
                        "_post_synapses")
@@ -57,3 +64,13 @@ def connectivity_arrays(synapses: Synapses) -> dict[str, np.ndarray]:
     return {"_pre": pre.astype(np.int32), "_post": post.astype(np.int32),
             "_pre_offsets": pre_offsets, "_pre_synapses": pre_synapses,
             "_post_offsets": post_offsets, "_post_synapses": post_synapses}
+
+
+def queue_order(synapses: Synapses, pathway: str) -> np.ndarray:
+    """`_<pathway>_queue` of the table above, for the pathway's current delays."""
+    pre, post = synapses._pre, synapses._post
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    steps = np.round(np.asarray(values, dtype=np.float64) / synapses.clock.dt_seconds)
+    written, trigger = (post, pre) if synapses.pathways[pathway].direction == "pre" else (pre, post)
+    return np.lexsort((np.arange(len(pre)), trigger, -steps.astype(np.int64),
+                       written)).astype(np.int32)

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from spikec.errors import SpikecError
-from spikec.frontend.build_model import homogeneous_delay
+from spikec.frontend.build_model import delay_signature
 from spikec.frontend.clocks import Clock
 from spikec.frontend.groups import Group, NeuronGroup
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
@@ -23,7 +23,7 @@ from spikec.frontend.operations import NetworkOperation
 from spikec.frontend.synapses import Synapses
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
-from spikec.runtime.connectivity import connectivity_arrays
+from spikec.runtime.connectivity import connectivity_arrays, queue_order
 from spikec.runtime.devices import device_settings
 from spikec.runtime.executables import Executable, create_executable
 from spikec.runtime.host_code import _fresh_seed
@@ -101,8 +101,12 @@ class Network:
     # -- building ---------------------------------------------------------------------------
     def _signature(self, objects: list[Any]) -> tuple:
         clocks = {id(c): c for obj in objects for c in _clocks(obj)}
+        # A pathway's delays are compiled in (a homogeneous delay, the rings' length, the
+        # queue tables' order): changing them rebuilds.
+        delays = tuple((id(obj), name, delay_signature(obj, name)) for obj in objects
+                       if isinstance(obj, Synapses) for name in obj.pathways)
         return (tuple((id(obj), getattr(obj, "input_version", 0)) for obj in objects),
-                tuple((c.name, c.dt_seconds) for c in clocks.values()),
+                tuple((c.name, c.dt_seconds) for c in clocks.values()), delays,
                 device_settings.device, device_settings.pipeline, device_settings.seed)
 
     def _ensure_built(self, namespace: dict[str, Any]) -> Build:
@@ -142,6 +146,9 @@ class Network:
                 for name, values in connectivity_arrays(obj).items():
                     if f"{obj.name}.{name}" in arrays:
                         arrays[f"{obj.name}.{name}"][...] = values
+                for pathway in obj.pathways:  # spike-queue tables of per-synapse delays
+                    if f"{obj.name}._{pathway}_queue" in arrays:
+                        arrays[f"{obj.name}._{pathway}_queue"][...] = queue_order(obj, pathway)
             elif isinstance(obj, StateMonitor):
                 indices = np.arange(len(obj.source)) if obj.record is True else obj.record
                 if obj.record is not False:

@@ -33,6 +33,77 @@ def accumulate(sim, delay_ms=0.0, propagation=None):
     return {"i": np.asarray(S.i[:]), "j": np.asarray(S.j[:]), "v": trace.v_[:]}
 
 
+def accumulate_delayed(sim, propagation=None, refractory=False):
+    """v_post += w with a different delay per synapse (dendritic-ring by default); with
+    `refractory`, targets that spike and ignore inputs for 2 ms (`unless refractory`, decided
+    when the event arrives)."""
+    ms = sim.ms
+    G = _sources(sim)
+    if refractory:
+        H = sim.NeuronGroup(4, "dv/dt = -v/(10*ms) : 1 (unless refractory)", threshold="v > 0.6",
+                            reset="v = 0", refractory=2 * ms, method="exact")
+    else:
+        H = sim.NeuronGroup(4, "dv/dt = -v/(10*ms) : 1", method="exact")
+    kwargs = {"propagation": propagation} if propagation else {}
+    S = sim.Synapses(G, H, "w : 1", on_pre="v_post += w", **kwargs)
+    S.connect(condition="(i + 2*j) % 3 != 0")
+    S.w = "0.1 + 0.05*i + 0.2*j"
+    S.delay = "i*0.7*ms + j*0.3*ms"
+    trace, net = _record(sim, H, "v", G, S)
+    found = {}
+    if refractory:
+        spikes = sim.SpikeMonitor(H)
+        net.add(spikes)
+    net.run(25 * ms)
+    if refractory:
+        found.update(spike_i=spikes.i[:], spike_t=spikes.t_[:])
+    return {"v": trace.v_[:], **found}
+
+
+def counted_delayed(sim, propagation=None):
+    """Integer-valued accumulations with per-synapse delays onto variables without dynamics:
+    every sum is exact, so strategies adding in different orders agree bit for bit."""
+    ms = sim.ms
+    G = _sources(sim)
+    H = sim.NeuronGroup(4, "x : 1\ny : 1")
+    kwargs = {"propagation": propagation} if propagation else {}
+    S = sim.Synapses(G, H, "w : 1", on_pre="x_post += w\ny_post -= 2*w", **kwargs)
+    S.connect(condition="(i + j) % 4 != 1")
+    S.w = "1 + i + 3*j"
+    S.delay = "i*0.7*ms + j*0.3*ms"
+    trace, net = _record(sim, H, ["x", "y"], G, S)
+    net.run(25 * ms)
+    return {"x": trace.x_[:], "y": trace.y_[:]}
+
+
+def delayed_on_either_side(sim, direction="pre", code="x = x*0.5 + w\nhits += 1",
+                           propagation=None):
+    """Per-synapse delays on an `on_pre` pathway (spikes of the generator reach x of 3 neurons)
+    or an `on_post` one (the generator is the target; x is the source's). The default effect is
+    not commutative, so only Brian's delivery order (events sent earlier first, then spike order,
+    then synapse number) gives these values; `code="x += w"` accumulates (dendritic-ring)."""
+    ms = sim.ms
+    spiking = _sources(sim)
+    P = sim.NeuronGroup(3, "x : 1")
+    side = "_post" if direction == "pre" else "_pre"
+    code = code.replace("x ", f"x{side} ").replace("x*", f"x{side}*")
+    kwargs = {"propagation": propagation} if propagation else {}
+    if direction == "pre":
+        S = sim.Synapses(spiking, P, "w : 1\nhits : 1", on_pre=code, **kwargs)
+        S.connect(j="i % 3")
+        S.connect(i=[5, 4, 0, 3], j=[0, 0, 1, 0])
+        S.delay = "(1 + 0.4*i - 0.9*j)*ms"  # some events of one step were sent at different
+    else:                                    # steps, the later from a lower source: order tested
+        S = sim.Synapses(P, spiking, "w : 1\nhits : 1", on_post=code, **kwargs)
+        S.connect(i="j % 3")
+        S.connect(i=[0, 0, 1, 0], j=[5, 4, 0, 3])
+        S.post.delay = "(1 + 0.4*j - 0.9*i)*ms"
+    S.w = "1 + i + 10*j"
+    trace, net = _record(sim, P, "x", spiking, S)
+    net.run(25 * ms)
+    return {"x": trace.x_[:], "hits": np.asarray(S.hits[:])}
+
+
 def non_commutative(sim, propagation=None):
     """x_post = x_post*0.5 + w, counted per synapse: only Brian's synapse order gives this."""
     ms = sim.ms
@@ -49,8 +120,9 @@ def non_commutative(sim, propagation=None):
     return {"x": trace.x_[:], "hits": np.asarray(S.hits[:])}
 
 
-def stdp(sim):
-    """Song-Abbott STDP: event-driven traces, clip, on_pre and on_post pathways, LIF targets."""
+def stdp(sim, delays=False):
+    """Song-Abbott STDP: event-driven traces, clip, on_pre and on_post pathways, LIF targets;
+    with `delays`, different delays per synapse on both pathways (spike-queue)."""
     ms, mV = sim.ms, sim.mV
     namespace = {"taupre": 20 * ms, "taupost": 20 * ms, "wmax": 0.02, "Apre": 0.001,
                  "Apost": -0.00105, "taum": 10 * ms, "Ee": 0 * mV, "El": -74 * mV,
@@ -70,6 +142,9 @@ def stdp(sim):
                                 w = clip(w + apre, 0, wmax)""", namespace=namespace)
     S.connect()
     S.w = "0.01 + 0.001*i"
+    if delays:
+        S.delay = "i*0.7*ms + j*0.3*ms"
+        S.post.delay = "(5 - i)*0.4*ms + j*0.2*ms"
     spikes = sim.SpikeMonitor(H)
     weights = sim.StateMonitor(S, "w", record=[0, 5, 11])
     trace, net = _record(sim, H, "v", G, S, spikes, weights)

@@ -11,7 +11,8 @@ import spikec
 from spikec.runtime.devices import device_settings
 from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
                                          hodgkin_huxley, izhikevich, lif)
-from tests.runtime.synapse_models import accumulate, non_commutative, stdp, summed
+from tests.runtime.synapse_models import (accumulate, accumulate_delayed, counted_delayed,
+                                          delayed_on_either_side, non_commutative, stdp, summed)
 
 pytestmark = pytest.mark.cuda
 
@@ -34,9 +35,14 @@ def run_on(device: str, model, **kwargs) -> dict:
     (lif, {"method": "exact"}), (lif, {"method": "rk4"}), (hodgkin_huxley, {}), (izhikevich, {}),
     (adex, {}), (events_and_regular_code, {}), (accumulate, {"delay_ms": 1.0}),
     (accumulate, {"propagation": "pull-ordered"}), (non_commutative, {}), (stdp, {}),
-    (summed, {}),
+    (summed, {}), (accumulate_delayed, {"refractory": True}), (counted_delayed, {}),
+    (counted_delayed, {"propagation": "spike-queue"}), (delayed_on_either_side, {}),
+    (delayed_on_either_side, {"direction": "post"}),
+    (delayed_on_either_side, {"direction": "post", "code": "x += w"}), (stdp, {"delays": True}),
 ], ids=["lif-exact", "lif-rk4", "hodgkin-huxley", "izhikevich", "adex", "events",
-        "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed"])
+        "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
+        "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
+        "queue-on-post", "ring-on-post", "stdp-delays"])
 def test_gpu_matches_cpu(model, kwargs):
     cpu = run_on("cpu", model, **kwargs)
     gpu = run_on("cuda", model, **kwargs)

@@ -6,7 +6,8 @@ import pytest
 import spikec
 from spikec.errors import PassError
 from tests.runtime.neuron_models import assert_same_records
-from tests.runtime.synapse_models import accumulate, non_commutative, stdp, summed
+from tests.runtime.synapse_models import (accumulate, accumulate_delayed, counted_delayed,
+                                          delayed_on_either_side, non_commutative, stdp, summed)
 from tests.runtime.test_neurons_vs_brian import compare, device  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.brian
@@ -38,6 +39,38 @@ def test_strategies_agree(device):
     pushed = accumulate(spikec)
     pulled = accumulate(spikec, propagation="pull-ordered")
     assert_same_records(pulled, pushed, rtol=0)
+
+
+@pytest.mark.parametrize("refractory", [False, True])
+def test_accumulation_with_per_synapse_delays(device, refractory):
+    """dendritic-ring; with refractory targets, inputs arriving while refractory are dropped."""
+    found = compare(accumulate_delayed, refractory=refractory, rtol=1e-12)
+    assert not refractory or len(found["spike_i"]) > 0
+
+
+@pytest.mark.parametrize("direction", ["pre", "post"])
+@pytest.mark.parametrize("code", ["x = x*0.5 + w\nhits += 1", "x += w"])
+def test_per_synapse_delays_on_either_side(device, direction, code):
+    """spike-queue in Brian's delivery order (non-commutative effect), or dendritic-ring,
+    for on_pre and on_post pathways."""
+    found = compare(delayed_on_either_side, direction=direction, code=code, rtol=1e-12)
+    assert np.ptp(found["x"]) > 0
+
+
+def test_stdp_with_per_synapse_delays(device):
+    found = compare(stdp, delays=True, rtol=1e-9, atol=1e-15)
+    assert len(found["spike_i"]) > 0 and np.ptp(found["w"]) > 0
+
+
+@pytest.mark.parametrize("model", [counted_delayed, accumulate_delayed])
+def test_delayed_strategies_agree(device, model):
+    """spike-queue forced onto accumulations gives the dendritic-ring result: bit for bit with
+    exact (integer) sums, and with refractory targets too."""
+    spikec.defaultclock.dt = 0.1 * spikec.ms
+    kwargs = {"refractory": True} if model is accumulate_delayed else {}
+    ring = model(spikec, **kwargs)
+    queued = model(spikec, propagation="spike-queue", **kwargs)
+    assert_same_records(queued, ring, rtol=0 if model is counted_delayed else 1e-12)
 
 
 def test_wrong_override_is_refused(device):

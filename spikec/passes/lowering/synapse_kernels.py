@@ -15,7 +15,7 @@ Strategies (docs/propagation.md):
 * a homogeneous delay of d steps (d > 0): each step the source's spike list is written into row
   `step mod (d+1)` of a ring and row `(step+1) mod (d+1)` (written d steps ago) is copied into
   `S._<pathway>_delayed`, the list the pathway then uses.
-Per-synapse (heterogeneous) delays are refused for now.
+* per-synapse (heterogeneous) delays: dendritic-ring and spike-queue, in `delayed_pathways.py`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from spikec.ir.kernel_ops import AddOp, CmpOp, LoadOp, ModOp, MulOp, StepOp, Sto
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import (OWN, POST, PRE, ArrayAccess, BodyEmitter,
                                                 LoweringError, Names)
+from spikec.passes.lowering.delayed_pathways import (lower_dendritic_ring, lower_spike_queue,
+                                                     masked_effects)
 from spikec.passes.lowering.neuron_kernels import (STORED_ROLES, GroupContext, spike_list_name)
 from spikec.passes.lowering.schedule_order import ScheduledItem, slot_key
 
 PATHWAY_ORDER = {"pre": -1, "post": 1}  # Brian: on_pre before on_post within the slot
-STRATEGIES = ("push-atomic", "pull-ordered")
+STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue")
 
 
 def connectivity_array_ops(name: str, size: int, sources: int, targets: int) -> list[Op]:
@@ -171,16 +173,16 @@ class SynapseLowering:
         if strategy is None:
             raise LoweringError(f"@{self.name}: pathway '{name}' has no propagation strategy",
                                 hint="run select-propagation before lower-to-kernels")
-        if "delay" not in pathway.attributes:
-            raise LoweringError(f"@{self.name}: pathway '{name}' has per-synapse delays, which "
-                                f"cannot be lowered yet (strategy {strategy})",
-                                hint="give the Synapses a single delay= for now")
         if strategy not in STRATEGIES:
             raise LoweringError(f"@{self.name}: the strategy {strategy!r} of pathway '{name}' "
                                 "cannot be lowered yet", hint="force pull-ordered: always correct")
         trigger = self.source if direction == "pre" else self.target
         spikes = spike_list_name(trigger.name, pathway.attributes["event"])
         order = PATHWAY_ORDER[direction]
+        if "delay" not in pathway.attributes:  # per-synapse delays
+            self._schedule("synapses", order, 0, self._delayed(pathway, strategy, spikes, trigger),
+                           f"{self.name}.{name}")
+            return
         launches: list[LaunchOp] = []
         delay_steps = int(round(pathway.attributes["delay"] / self.dt))
         if delay_steps > 0:
@@ -188,13 +190,26 @@ class SynapseLowering:
         code = list(self.event_driven) + list(pathway.attributes["code"])
         if self.event_driven:
             code.append(ast.Statement("lastupdate", "=", ast.Name("t")))
-        if strategy == "push-atomic":
+        # One delay for all synapses: a ring of sums is a push, a queue is a pull.
+        if strategy in ("push-atomic", "dendritic-ring"):
             kernel, emitter = self._push(name, direction, spikes, code)
         else:
             kernel, emitter = self._pull(name, direction, spikes, trigger, code, launches)
         launches.append(self._launch(kernel, emitter))
         self.kernels.append(kernel)
         self._schedule("synapses", order, 0, launches, f"{self.name}.{name}")
+
+    def _delayed(self, pathway: model.PathwayOp, strategy: str, spikes: str,
+                 trigger: GroupContext) -> list[LaunchOp]:
+        """Per-synapse delays: dendritic-ring for accumulations known at send time, else the
+        spike queue, which is correct for every effect (so it also serves push-atomic and
+        pull-ordered, and dendritic-ring when event-driven variables must be updated on arrival)."""
+        if strategy == "dendritic-ring" and not self.event_driven:
+            return lower_dendritic_ring(self, pathway, spikes)
+        code = list(self.event_driven) + list(pathway.attributes["code"])
+        if self.event_driven:
+            code.append(ast.Statement("lastupdate", "=", ast.Name("t")))
+        return lower_spike_queue(self, pathway, spikes, trigger, code)
 
     def _push(self, name: str, direction: str, spikes: str, code) -> tuple[KernelOp, BodyEmitter]:
         side = "pre" if direction == "pre" else "post"
@@ -231,12 +246,7 @@ class SynapseLowering:
         seen = kernel.body.add(LoadOp(stamp, trigger_neuron, Type.I64))
         now = kernel.body.add(AddOp(kernel.body.add(StepOp()), emitter.constant(1, Type.I64)))
         active = kernel.body.add(CmpOp("eq", seen, now))
-        emitter.statements(code, mask=active)
-        for written in emitter.written:
-            if emitter.names.arrays[written].index == trigger_side:
-                raise LoweringError(f"@{self.name}: pathway '{name}' writes {written!r} on the "
-                                    "side whose spikes trigger it; this cannot be lowered yet")
-        emitter.store_written(active)
+        masked_effects(self.name, name, emitter, code, active, trigger_side)
         return kernel, emitter
 
     def _delay_ring(self, name: str, spikes: str, size: int, delay: int,
