@@ -352,8 +352,9 @@ class RegularOp(MemberOp):
 
 @register_op
 class PathwayOp(MemberOp):
-    """``model.pathway @pre {direction, event, code, delay?}``: what a source (`pre`) or target
-    (`post`) event does to each of its synapses; no `delay` means one per synapse."""
+    """``model.pathway @pre {direction, event, code, delay?, max_delay?}``: what a source (`pre`)
+    or target (`post`) event does to each of its synapses; no `delay` means one per synapse, the
+    longest being `max_delay` (seconds, sizes the rings of the lowering)."""
 
     name = "model.pathway"
     required = ("direction", "event", "code")
