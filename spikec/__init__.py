@@ -21,6 +21,7 @@ from spikec.frontend.inputs import PoissonGroup, SpikeGeneratorGroup, TimedArray
 from spikec.frontend.monitors import (EventMonitor, PopulationRateMonitor, SpikeMonitor,
                                       StateMonitor)
 from spikec.frontend.operations import NetworkOperation, network_operation
+from spikec.frontend.poisson_input import PoissonInput
 from spikec.frontend.synapses import Synapses
 from spikec.runtime.devices import get_device, seed, set_device
 from spikec.runtime.network import Network, restore, run, store

@@ -17,6 +17,7 @@ from spikec.frontend.clocks import Clock
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
 from spikec.frontend.groups import Code, Condition, Event, Group, NeuronGroup
 from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
+from spikec.ir.model_inputs import PoissonInputOp
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import Namespace, caller_namespace
 from spikec.frontend.synapses import Synapses
@@ -117,6 +118,11 @@ def _object_op(op_class: type, obj: Group, namespace: Namespace,
             "code": operation.code.statements}))
     if isinstance(obj, SpikeGeneratorGroup):
         body.append(obj.model_op())
+    for poisson in getattr(obj, "poisson_inputs", []):
+        body.append(PoissonInputOp.create(attributes={
+            "sym_name": SymbolRef(poisson.name), "target_var": poisson.target_var,
+            "n": poisson.N, "p": poisson.p, "weight": poisson.weight, "when": poisson.when,
+            "order": poisson.order}))
     if isinstance(obj, Synapses):
         _append_synapse_members(obj, body)
     attributes = {"sym_name": SymbolRef(obj.name), "size": obj.size,
@@ -247,6 +253,12 @@ def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
     if isinstance(obj, Synapses):
         for pathway in obj.pathways.values():
             trees += _check_code(pathway.code, namespace, read_only)
+    for poisson in obj.poisson_inputs:
+        if not isinstance(poisson.weight, float):  # an expression: the variable's dimension
+            check_dimension(poisson.weight, obj.variables[poisson.target_var].dim, namespace,
+                            Source(str(poisson.weight), f"PoissonInput '{poisson.name}'"),
+                            f"PoissonInput '{poisson.name}': the weight")
+            trees.append(poisson.weight)
     return trees
 
 

@@ -4,6 +4,8 @@
                            values = [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}
     model.spike_generator @spike {indices = [0, 2, 1], times = [0.0, 0.0, 0.0015],
                                   period = 0.0}
+    model.poisson_input @poissoninput {target_var = "v", n = 1000, p = 0.0002, weight = 0.0001,
+                                       when = "synapses", order = 0}
 
 A `model.timed_array` sits in the body of each object whose code calls it, under the name the
 code uses (`ta(t)`, `ta(t, i)`); it holds the values in SI units, flattened row by row (`shape`
@@ -21,7 +23,7 @@ import math
 
 import numpy as np
 
-from spikec.ir.model import DIMENSION, FunctionMemberOp, MemberOp
+from spikec.ir.model import DIMENSION, EXPRESSION_OR_NUMBER, FunctionMemberOp, MemberOp
 from spikec.ir.registry import register_op
 from spikec.ir.verify import VerifyContext
 
@@ -100,3 +102,30 @@ class SpikeGeneratorOp(MemberOp):
 
 
 __all__ = ["TimedArrayOp", "SpikeGeneratorOp", "upsampling_factor", "spike_steps"]
+
+
+@register_op
+class PoissonInputOp(MemberOp):
+    """``model.poisson_input @poissoninput {target_var = "v", n = 1000, p = 0.0002,
+    weight = 0.0001 | "expression", when = "synapses", order = 0}``: each step, every element of
+    its group adds `weight` times a binomial(n, p) draw to `target_var` (Brian's PoissonInput:
+    n independent Poisson sources of rate p/dt)."""
+
+    name = "model.poisson_input"
+    required = ("target_var", "n", "p", "weight", "when", "order")
+    attribute_codecs = {"weight": EXPRESSION_OR_NUMBER}
+
+    def expressions(self) -> list:
+        weight = self.attributes["weight"]
+        return [] if isinstance(weight, (int, float)) else [weight]
+
+    def verify(self, ctx: VerifyContext) -> None:
+        super().verify(ctx)
+        n, p = self.attributes["n"], self.attributes["p"]
+        ctx.require(_is_int(n) and n >= 0, self, "n must be a non-negative integer")
+        ctx.require(isinstance(p, float) and 0.0 <= p <= 1.0, self, "p must be in [0, 1]")
+
+    def verify_names(self, ctx: VerifyContext, owner, known: set[str]) -> None:
+        ctx.require(self.attributes["target_var"] in owner.variables(), self,
+                    f"@{owner.sym_name} has no variable {self.attributes['target_var']!r}")
+        super().verify_names(ctx, owner, known)

@@ -13,6 +13,7 @@ from spikec.ir.kernel_decls import ArrayOp, ClockOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import LoweringError
 from spikec.passes.lowering.input_kernels import input_kernels
+from spikec.passes.lowering.poisson_inputs import poisson_input_kernels
 from spikec.passes.lowering.monitor_kernels import MonitorLowering
 from spikec.passes.lowering.synapse_kernels import SynapseLowering
 from spikec.passes.lowering.neuron_kernels import (STORED_ROLES, GroupContext, StreamCounter,
@@ -88,6 +89,9 @@ class LowerToKernels(ModulePass):
             arrays += input_arrays
             kernels += input_ops
             items += input_items
+            poisson_ops, poisson_items = poisson_input_kernels(context, dt_of[context.clock])
+            kernels += poisson_ops
+            items += poisson_items
         for op in ops:
             if isinstance(op, model.SynapsesOp):
                 synapses = SynapseLowering(op, contexts, dt_of, streams)
