@@ -20,6 +20,7 @@ from spikec.frontend.groups import Group, NeuronGroup
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import caller_namespace
 from spikec.frontend.operations import NetworkOperation
+from spikec.frontend.poisson_input import PoissonInput
 from spikec.frontend.synapses import Synapses
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
@@ -33,7 +34,8 @@ from spikec.runtime.storage import ExecutableValues
 from spikec.units import Quantity, get_dimensions, second
 
 MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
-RUNNABLE = (NeuronGroup, Synapses, NetworkOperation) + MONITORS
+# A PoissonInput acts through its target; accepted so `Network(G, P)` reads as in Brian.
+RUNNABLE = (NeuronGroup, Synapses, NetworkOperation, PoissonInput) + MONITORS
 
 
 class BuildOnlyStop(Exception):
@@ -114,7 +116,8 @@ class Network:
         signature = self._signature(objects)
         if self.build is not None and self.build.signature == signature:
             return self.build
-        model_objects = [obj for obj in objects if not isinstance(obj, NetworkOperation)]
+        model_objects = [obj for obj in objects
+                         if not isinstance(obj, (NetworkOperation, PoissonInput))]
         compiled = compile_model(model_objects, namespace, device_settings.pipeline,
                                  **self.pipeline_settings)
         if device_settings.build_only:

@@ -25,8 +25,8 @@ def test_mean_and_variance_per_step(device, n, rate_hz):
     """Normal approximation (n p > 5), exact inversion (small n p), and mirrored p > 0.5."""
     spikec.seed(4)
     G = spikec.NeuronGroup(4000, "v : 1")
-    spikec.PoissonInput(G, "v", n, rate_hz * spikec.Hz, weight=0.5)
-    spikec.Network(G).run(2 * spikec.ms)  # 20 steps
+    P = spikec.PoissonInput(G, "v", n, rate_hz * spikec.Hz, weight=0.5)
+    spikec.Network(G, P).run(2 * spikec.ms)  # 20 steps
     p = rate_hz * 1e-4
     per_step = np.asarray(G.v[:]) / 20
     mean, variance = n * p * 0.5, n * p * (1 - p) * 0.25 / 20
