@@ -12,7 +12,6 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from spikec.errors import DimensionMismatchError
 from spikec.frontend.clocks import Clock
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
 from spikec.frontend.groups import Code, Condition, Event, Group, NeuronGroup
@@ -26,7 +25,7 @@ from spikec.ir import model
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.core import Block, Module, Op, Region
 from spikec.ir.dimension_rules import (BOOLEAN, INTEGER, TIME, Source, check_condition,
-                                       check_dimension, check_statement, infer)
+                                       check_dimension, check_refractory, check_statement)
 from spikec.ir.expression import Expr, identifiers
 from spikec.ir.types import Type
 from spikec.ir.verify import verify_module
@@ -282,11 +281,6 @@ def _check_code(code: Code, namespace: Namespace, read_only: set[str]) -> list[E
 
 def _check_refractory(refractory: Condition, namespace: Namespace) -> list[Expr]:
     """`refractory='...'` is either a duration or a condition (still refractory while true)."""
-    source = Source(refractory.text, refractory.owner)
-    inferred = infer(refractory.expr, namespace, source)
-    if not inferred.is_boolean and inferred.dim != TIME:
-        raise DimensionMismatchError(
-            f"{refractory.owner} must be a time or a condition, but '{refractory.text}' has "
-            f"dimension '{inferred.dim}'", inferred.dim, TIME,
-            location=source.location(refractory.expr.span))
+    check_refractory(refractory.expr, namespace, Source(refractory.text, refractory.owner),
+                     refractory.owner)
     return [refractory.expr]
