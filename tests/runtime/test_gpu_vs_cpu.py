@@ -81,3 +81,20 @@ def test_large_group_with_spike_monitor_loses_nothing():
     assert len(cpu_i) > 200_000
     np.testing.assert_array_equal(gpu_i, cpu_i)
     np.testing.assert_array_equal(gpu_t, cpu_t)
+
+
+def test_poisson_input_is_the_same_on_both_devices():
+    """Inversion draws compare bit-identical uniforms; the normal approximation's randn agrees to
+    an ulp."""
+    def driven(device):
+        spikec.set_device(device)
+        spikec.seed(8)
+        G = spikec.NeuronGroup(3000, "v : 1\nu : 1")
+        spikec.PoissonInput(G, "v", 1000, 20 * spikec.Hz, weight=0.1)
+        spikec.PoissonInput(G, "u", 15, 40 * spikec.Hz, weight=1.0)
+        spikec.Network(G).run(3 * spikec.ms)
+        return np.asarray(G.v[:]), np.asarray(G.u[:])
+
+    (cpu_v, cpu_u), (gpu_v, gpu_u) = driven("cpu"), driven("cuda")
+    np.testing.assert_array_equal(gpu_u, cpu_u)
+    np.testing.assert_allclose(gpu_v, cpu_v, rtol=1e-12)
