@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from spikec.errors import EquationError, FlagError, ModelSyntaxError, SourceLocation
+from spikec.errors import EquationError, FlagError, ModelSyntaxError
 from spikec.frontend.equation_parser import (DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION,
                                              ParsedEquation, parse_equations_text)
 from spikec.frontend.namespace import (Namespace, base_units, caller_namespace, default_units,

@@ -15,7 +15,7 @@ from spikec.ir.parser import parse_module
 brian2 = pytest.importorskip("brian2")
 
 from tests.runtime.test_neurons_vs_brian import compare as compare_with_brian  # noqa: E402
-from tests.runtime.test_neurons_vs_brian import device, run_brian  # noqa: E402,F401
+from tests.runtime.test_neurons_vs_brian import run_brian  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True)

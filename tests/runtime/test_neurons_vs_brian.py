@@ -9,32 +9,12 @@ import numpy as np
 import pytest
 
 import spikec
-from spikec.runtime.devices import device_settings
 
 from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
                                          hodgkin_huxley, izhikevich, lif)
 
 brian2 = pytest.importorskip("brian2")
 pytestmark = pytest.mark.brian
-
-
-def available_devices() -> list[str]:
-    devices = ["interpreter"]
-    try:
-        from spikec.backends import get_backend
-        get_backend("cpu")
-        devices.append("cpu")
-    except Exception:  # the CPU backend not built yet: the interpreter alone is checked
-        pass
-    return devices
-
-
-@pytest.fixture(params=available_devices())
-def device(request):
-    saved = (device_settings.device, device_settings.pipeline, device_settings.seed)
-    spikec.set_device(request.param)
-    yield request.param
-    device_settings.device, device_settings.pipeline, device_settings.seed = saved
 
 
 def run_brian(model, **kwargs):

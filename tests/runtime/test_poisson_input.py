@@ -9,15 +9,6 @@ import spikec
 from spikec.errors import DimensionMismatchError, EquationError
 from spikec.ir.expression import format_expression
 from spikec.passes.lowering.poisson_inputs import binomial_expression
-from tests.runtime.test_neurons_vs_brian import available_devices
-
-
-@pytest.fixture(params=available_devices())
-def device(request):
-    saved = spikec.get_device()
-    spikec.set_device(request.param)
-    yield request.param
-    spikec.set_device(saved)
 
 
 @pytest.mark.parametrize("n, rate_hz", [(1000, 10.0), (20, 50.0), (10, 5000.0), (7, 9000.0)])

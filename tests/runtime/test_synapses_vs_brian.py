@@ -8,7 +8,7 @@ from spikec.errors import PassError
 from tests.runtime.neuron_models import assert_same_records
 from tests.runtime.synapse_models import (accumulate, accumulate_delayed, counted_delayed,
                                           delayed_on_either_side, non_commutative, stdp, summed)
-from tests.runtime.test_neurons_vs_brian import compare, device  # noqa: F401 (fixture)
+from tests.runtime.test_neurons_vs_brian import compare
 
 pytestmark = pytest.mark.brian
 
