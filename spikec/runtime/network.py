@@ -107,7 +107,10 @@ class Network:
         # queue tables' order): changing them rebuilds.
         delays = tuple((id(obj), name, delay_signature(obj, name)) for obj in objects
                        if isinstance(obj, Synapses) for name in obj.pathways)
-        return (tuple((id(obj), getattr(obj, "input_version", 0)) for obj in objects),
+        # Inputs attached to a group after a run (set_spikes, a new PoissonInput) rebuild too.
+        inputs = tuple((id(obj), getattr(obj, "input_version", 0),
+                        tuple(id(p) for p in getattr(obj, "poisson_inputs", ()))) for obj in objects)
+        return (inputs,
                 tuple((c.name, c.dt_seconds) for c in clocks.values()), delays,
                 device_settings.device, device_settings.pipeline, device_settings.seed)
 

@@ -52,3 +52,13 @@ def test_errors():
         spikec.PoissonInput(G, "v", 10, 10 * spikec.ms, 1 * spikec.mV)
     with pytest.raises(EquationError, match="not a probability"):
         spikec.PoissonInput(G, "v", 10, 1e6 * spikec.Hz, 1 * spikec.mV)
+
+
+def test_input_added_after_a_run_takes_effect(device):
+    G = spikec.NeuronGroup(100, "v : 1")
+    net = spikec.Network(G)
+    net.run(1 * spikec.ms)
+    assert np.all(G.v[:] == 0)
+    spikec.PoissonInput(G, "v", 100, 1000 * spikec.Hz, weight=1.0)
+    net.run(1 * spikec.ms)
+    assert G.v[:].sum() > 0
