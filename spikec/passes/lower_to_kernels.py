@@ -39,8 +39,8 @@ class LowerToKernels(ModulePass):
 
     Synapses (`spikec.passes.lowering.synapse_kernels`): their clock-driven update, summed
     variables (per target in synapse order), and each pathway with the strategy
-    `select-propagation` chose (push-atomic or pull-ordered; homogeneous delays through a ring of
-    spike lists; per-synapse delays are refused for now)."""
+    `select-propagation` chose (push-atomic or pull-ordered, homogeneous delays through a ring of
+    spike lists; dendritic-ring or spike-queue for per-synapse delays: docs/propagation.md)."""
 
     name: ClassVar[str] = "lower-to-kernels"
     summary: ClassVar[str] = "lower the model IR (after integrate) to kernels and a step schedule"
