@@ -121,6 +121,7 @@ def _brian2cuda_prefs(sim):
     import brian2cuda  # noqa: F401  (registers cuda_standalone)
     prefs = sim.prefs
     prefs.devices.cuda_standalone.cuda_backend.detect_gpus = False
+    prefs.devices.cuda_standalone.cuda_backend.gpu_id = int(os.environ.get("BRIAN2CUDA_GPU_ID", "0"))
     prefs.devices.cuda_standalone.cuda_backend.compute_capability = float(
         os.environ.get("BRIAN2CUDA_COMPUTE_CAPABILITY", "9.0"))
     cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
@@ -130,10 +131,40 @@ def _brian2cuda_prefs(sim):
     prefs.codegen.cpp.extra_compile_args_gcc = [
         "-std=c++17" if arg == "-std=c++11" else arg
         for arg in prefs.codegen.cpp.extra_compile_args_gcc]
+    # the makefile template hard-codes `NVCCFLAGS = -I. -std=c++11`, but CUDA 13's thrust/CUB need
+    # C++17: the loaded template is replaced in memory (measure() also checks the generated file)
+    from brian2.codegen.templates import CodeObjectTemplate
+    from brian2cuda.codeobject import CUDAStandaloneCodeObject
+    templater = CUDAStandaloneCodeObject.templater
+    source = templater.env.loader.get_source(templater.env, "makefile")[0]
+    if "-std=c++11" in source:
+        source = source.replace("-std=c++11", "-std=c++17")
+        templater.templates._templates["makefile"] = CodeObjectTemplate(
+            templater.env.from_string(source), source)
+
+
+def _insert_run_timer(sim, device: str, stamp_file: str) -> None:
+    """Chrono stamps around the run loop inside the standalone binary, written to `stamp_file`.
+    On cuda_standalone a cudaDeviceSynchronize() precedes each stamp (Brian2CUDA's launches are
+    asynchronous, and Brian's own `_last_run_time` is taken without one)."""
+    headers = list(sim.prefs.codegen.cpp.headers)
+    for header in ("<chrono>", "<fstream>"):
+        if header not in headers:
+            headers.append(header)
+    sim.prefs.codegen.cpp.headers = headers
+    sync = "CUDA_SAFE_CALL(cudaDeviceSynchronize());" if device == "cuda_standalone" else ""
+    dev = sim.get_device()
+    dev.insert_code("before_network_run",
+                    f"{sync} const auto _bench_run_start = std::chrono::steady_clock::now();")
+    dev.insert_code("after_network_run", (
+        f"{sync} {{ const double _bench_run_s = std::chrono::duration<double>("
+        "std::chrono::steady_clock::now() - _bench_run_start).count(); "
+        f"std::ofstream _bench_out({json.dumps(stamp_file)}); _bench_out.precision(9); "
+        "_bench_out << _bench_run_s << std::endl; }"))
 
 
 def measure(model: str, size: int, target: str, duration: float, monitor: bool,
-            workdir: str) -> dict:
+            workdir: str, threads: int = 0) -> dict:
     start_all = time.perf_counter()
     module_name, options, *_ = MODELS[model]
     sim_name, device = TARGETS[target]
@@ -149,7 +180,12 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
     elif standalone:
         if device == "cuda_standalone":
             _brian2cuda_prefs(sim)
+        elif threads:
+            sim.prefs.devices.cpp_standalone.openmp_threads = threads
+            row["threads"] = threads
         sim.set_device(device, build_on_run=False, directory=workdir)
+        stamp_file = str(Path(workdir) / "bench_run_seconds.txt")
+        _insert_run_timer(sim, device, stamp_file)
     else:
         sim.prefs.codegen.target = device
     sim.seed(1)
@@ -167,7 +203,9 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
         row["setup_s"] += time.perf_counter() - start  # code generation
         makefile = Path(workdir) / "makefile"
         if device == "cuda_standalone" and makefile.exists():
-            makefile.write_text(makefile.read_text().replace("-std=c++11", "-std=c++17"))
+            text = makefile.read_text()
+            row["makefile_std"] = sorted(set(re.findall(r"-std=c\+\+\d+", text)))
+            makefile.write_text(text.replace("-std=c++11", "-std=c++17"))
         from brian2.codegen.cpp_prefs import get_compiler_and_args
         start = time.perf_counter()
         dev.compile_source(workdir, get_compiler_and_args()[0], False, False)
@@ -175,7 +213,10 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
         start = time.perf_counter()
         dev.run(workdir, with_output=False)
         binary_s = time.perf_counter() - start
-        row["run_s"] = float(dev._last_run_time)
+        # the run loop: our stamps inside the binary (after a device synchronisation on the GPU);
+        # Brian's own timer (`_last_run_time`, no synchronisation) is kept to compare
+        row["run_s_brian"] = float(dev._last_run_time)
+        row["run_s"] = float(Path(stamp_file).read_text().split()[0])
         row["setup_s"] += binary_s - row["run_s"]  # the binary's set-up (synapse creation...)
     else:
         start = time.perf_counter()
@@ -198,10 +239,11 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
 
 def child(spec: str) -> None:
     """`--one` entry: measure one point and print its row as the last line of stdout."""
-    model, size, target, duration, monitor = json.loads(spec)
+    model, size, target, duration, monitor, *rest = json.loads(spec)
+    threads = rest[0] if rest else 0
     with tempfile.TemporaryDirectory(prefix="spikec-bench-") as workdir:
         try:
-            row = measure(model, size, target, duration, monitor, workdir)
+            row = measure(model, size, target, duration, monitor, workdir, threads)
         except BaseException as error:  # noqa: BLE001 (every failure becomes a row)
             message = f"{type(error).__name__}: {error}".strip()
             first = message.splitlines()[0]
@@ -238,10 +280,10 @@ def available(target: str) -> str | None:
     return None
 
 
-def run_point(model, size, target, duration, monitor, timeout) -> dict:
+def run_point(model, size, target, duration, monitor, timeout, threads=0) -> dict:
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, PYTHONPATH=path)
-    spec = json.dumps([model, size, target, duration, monitor])
+    spec = json.dumps([model, size, target, duration, monitor, threads])
     base = {"model": model, "size": size, "target": target, "simulator": TARGETS[target][0],
             "device": TARGETS[target][1], "duration_s": duration}
     try:
@@ -367,6 +409,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-monitors", action="store_true",
                         help="no SpikeMonitor (the paper's setting); rows then have no spikes")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per point")
+    parser.add_argument("--openmp-threads", type=int, default=0,
+                        help="OpenMP threads for brian2-cpp (default 0: single-threaded)")
     parser.add_argument("--baseline", default=None,
                         help="target the speedup plots divide by (default brian2-cpp, else the "
                              "first Brian target run)")
@@ -403,7 +447,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     for k, (model, size, target) in enumerate(points):
         progress(k, len(points), started, f"{model} {size} {target}")
-        row = run_point(model, size, target, duration, not options.no_monitors, options.timeout)
+        row = run_point(model, size, target, duration, not options.no_monitors, options.timeout,
+                        options.openmp_threads)
         rows.append(row)
         (out / "rows.json").write_text(json.dumps(rows, indent=1))
     progress(len(points), len(points), started, "done")
