@@ -206,9 +206,9 @@ class CpuExecutable(Executable):
             self.program.run(self.table.ctypes.data, self.state.ctypes.data, ticks)
         self.raise_recorded_error(self.state, self.program.errors)
 
-    def read(self, name: str) -> np.ndarray:
+    def read(self, name: str, count: int | None = None) -> np.ndarray:
         self.declared(name)
-        return self.arrays[name].copy()
+        return self.arrays[name][:count].copy()
 
     def write(self, name: str, values: object) -> None:
         self.arrays[name][...] = self.converted(name, values)

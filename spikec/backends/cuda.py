@@ -250,9 +250,16 @@ class CudaExecutable(Executable):
         array.set(values, stream=self.stream)
         self.stream.synchronize()
 
-    def read(self, name: str) -> np.ndarray:
+    def read(self, name: str, count: int | None = None) -> np.ndarray:
         array = self.declared(name)
-        return self._to_host(self.arrays[name])[:array.length].copy()
+        if count is None:
+            return self._to_host(self.arrays[name])[:array.length].copy()
+        device_array = self.arrays[name]
+        values = np.empty(max(0, min(count, array.length)), device_array.dtype)
+        self.context.make_current()  # only the first `count` values cross the bus
+        device_array.buffer.copy_to_host(values, self.stream, values.nbytes)
+        self.stream.synchronize()
+        return values
 
     def write(self, name: str, values: object) -> None:
         converted = self.converted(name, values)

@@ -41,8 +41,9 @@ class Executable(ABC):
         self.run(1)
 
     @abstractmethod
-    def read(self, name: str) -> np.ndarray:
-        """A host copy of array `name`."""
+    def read(self, name: str, count: int | None = None) -> np.ndarray:
+        """A host copy of array `name`, or of its first `count` values (monitors copy only the
+        records written since they were last drained)."""
 
     @abstractmethod
     def write(self, name: str, values: object) -> None:

@@ -21,7 +21,7 @@ class Executable(Protocol):
 
     def run(self, ticks: int) -> None: ...
 
-    def read(self, name: str) -> np.ndarray: ...
+    def read(self, name: str, count: int | None = None) -> np.ndarray: ...
 
     def write(self, name: str, values: np.ndarray) -> None: ...
 
@@ -43,8 +43,8 @@ class InterpreterExecutable:
     def run(self, ticks: int) -> None:
         self.interpreter.run(ticks)
 
-    def read(self, name: str) -> np.ndarray:
-        return self.interpreter.arrays[name].copy()
+    def read(self, name: str, count: int | None = None) -> np.ndarray:
+        return self.interpreter.arrays[name][:count].copy()
 
     def write(self, name: str, values: np.ndarray) -> None:
         self.interpreter.arrays[name][...] = values

@@ -52,9 +52,18 @@ class MonitorDrain:
             self.fields = ["t", *monitor.variables]
         else:
             self.fields = ["t", "rate"]
-        dtypes = {f: executable.read(f"{self.name}.{f}").dtype for f in self.fields}
+        dtypes = {f: executable.read(f"{self.name}.{f}", 0).dtype for f in self.fields}
+        # Values per record of each field: a state monitor writes one per recorded element.
+        self.widths = {f: self._width(monitor, f) for f in self.fields}
         if getattr(monitor, "recorded", None) is None:
             monitor.recorded = Recording(self.fields, dtypes)
+
+    @staticmethod
+    def _width(monitor, field: str) -> int:
+        if not isinstance(monitor, StateMonitor) or field == "t":
+            return 1
+        return len(monitor.source) if monitor.record is True else (
+            0 if monitor.record is False else len(monitor.record))
 
     def ticks_until_full(self) -> int:
         """Ticks that surely fit in an empty buffer."""
@@ -65,14 +74,12 @@ class MonitorDrain:
         if count == 0:
             return
         recording = self.monitor.recorded
-        for field in self.fields:
-            values = executable.read(f"{self.name}.{field}")
+        for field in self.fields:  # copy only the records written since the last drain
+            width = self.widths.get(field, 1)
+            values = executable.read(f"{self.name}.{field}", count * width)
             if isinstance(self.monitor, StateMonitor) and field != "t":
-                recorded = len(values) // self.capacity
-                values = values[:count * recorded].reshape(count, recorded)
-            else:
-                values = values[:count]
-            recording.append(field, values.copy())
+                values = values.reshape(count, width)  # one row per tick
+            recording.append(field, values)
         executable.write(f"{self.name}._count", np.zeros(1, dtype=np.int64))
 
 
