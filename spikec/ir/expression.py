@@ -14,7 +14,7 @@ back to an equal tree (a property the tests check with hypothesis).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 Span = tuple[int, int]
 """Start and end offsets (0-based, end exclusive) into the source text of a tree."""
@@ -216,30 +216,29 @@ def identifiers(expr: Expr) -> set[str]:
     return names
 
 
+def map_tree(expr: Expr, rewrite: Callable[[Expr], Expr]) -> Expr:
+    """`expr` rebuilt bottom-up: children first (left to right), then `rewrite` applied to each
+    rebuilt node. Spans are kept."""
+    if isinstance(expr, UnaryOp):
+        expr = UnaryOp(expr.op, map_tree(expr.operand, rewrite), expr.span)
+    elif isinstance(expr, Call):
+        expr = Call(expr.func, tuple(map_tree(a, rewrite) for a in expr.args), expr.span,
+                    expr.func_span)
+    elif isinstance(expr, (BinaryOp, Compare, BoolOp)):
+        expr = type(expr)(expr.op, map_tree(expr.left, rewrite), map_tree(expr.right, rewrite),
+                          expr.span)
+    return rewrite(expr)
+
+
 def substitute_names(expr: Expr, replacements: dict[str, Expr]) -> Expr:
     """`expr` with every `Name` in `replacements` replaced by its tree (calls' function names are
-    left alone). Spans of untouched nodes are kept."""
-    if isinstance(expr, Name):
-        return replacements.get(expr.id, expr)
-    if isinstance(expr, Number):
-        return expr
-    if isinstance(expr, UnaryOp):
-        return UnaryOp(expr.op, substitute_names(expr.operand, replacements), expr.span)
-    if isinstance(expr, Call):
-        return Call(expr.func, tuple(substitute_names(a, replacements) for a in expr.args),
-                    expr.span, expr.func_span)
-    return type(expr)(expr.op, substitute_names(expr.left, replacements),
-                      substitute_names(expr.right, replacements), expr.span)
+    left alone)."""
+    return map_tree(expr, lambda node: replacements.get(node.id, node)
+                    if isinstance(node, Name) else node)
 
 
 def rename_calls(expr: Expr, renames: dict[str, str]) -> Expr:
     """`expr` with called function names renamed (for `Equations(..., f='g')`)."""
-    if isinstance(expr, Call):
-        return Call(renames.get(expr.func, expr.func),
-                    tuple(rename_calls(a, renames) for a in expr.args), expr.span, expr.func_span)
-    if isinstance(expr, UnaryOp):
-        return UnaryOp(expr.op, rename_calls(expr.operand, renames), expr.span)
-    if isinstance(expr, (BinaryOp, Compare, BoolOp)):
-        return type(expr)(expr.op, rename_calls(expr.left, renames),
-                          rename_calls(expr.right, renames), expr.span)
-    return expr
+    return map_tree(expr, lambda node: Call(renames.get(node.func, node.func), node.args,
+                                            node.span, node.func_span)
+                    if isinstance(node, Call) else node)

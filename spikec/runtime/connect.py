@@ -31,8 +31,7 @@ from spikec.frontend.connect_code import ArrayPlan, Generator, GeneratorPlan
 from spikec.frontend.synapses import Synapses
 from spikec.ir import philox
 from spikec.ir.dimension_rules import BOOLEAN, FLOAT, INTEGER, Source, check_condition, infer
-from spikec.ir.expression import BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, UnaryOp
-from spikec.ir.expression import identifiers
+from spikec.ir.expression import Call, Expr, Name, Number, identifiers, map_tree
 from spikec.runtime.devices import device_settings
 from spikec.runtime.host_code import _fresh_seed, initialiser_streams
 from spikec.runtime.synaptic_code import SynapticHostCode, pair_variables
@@ -66,22 +65,16 @@ class _Draws:
 
 
 def _replace_random_calls(tree: Expr | None, draws: _Draws) -> Expr | None:
-    """`tree` with each rand()/randn() replaced by a fresh name `_rand<n>`/`_randn<n>`."""
-    if tree is None:
-        return None
-    if isinstance(tree, Call) and tree.func in ("rand", "randn") and not tree.args:
-        name = f"_{tree.func}{len(draws.names)}"
-        draws.names.append((name, tree.func))
-        return Name(name, tree.span)
-    if isinstance(tree, Call):
-        return Call(tree.func, tuple(_replace_random_calls(a, draws) for a in tree.args),
-                    tree.span, tree.func_span)
-    if isinstance(tree, UnaryOp):
-        return UnaryOp(tree.op, _replace_random_calls(tree.operand, draws), tree.span)
-    if isinstance(tree, (BinaryOp, Compare, BoolOp)):
-        return type(tree)(tree.op, _replace_random_calls(tree.left, draws),
-                          _replace_random_calls(tree.right, draws), tree.span)
-    return tree
+    """`tree` with each rand()/randn() replaced by a fresh name `_rand<n>`/`_randn<n>`, numbered
+    left to right."""
+    def replace(node: Expr) -> Expr:
+        if isinstance(node, Call) and node.func in ("rand", "randn") and not node.args:
+            name = f"_{node.func}{len(draws.names)}"
+            draws.names.append((name, node.func))
+            return Name(name, node.span)
+        return node
+
+    return None if tree is None else map_tree(tree, replace)
 
 
 def _split(outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
