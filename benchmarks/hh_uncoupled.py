@@ -42,13 +42,13 @@ def bytes_per_step(kernel_ir) -> int:
     return sum(size(n) for n in loaded) + sum(size(n) for n in stored)
 
 
-def measure(device: str, n: int, duration: float, repeats: int) -> dict:
-    """One point, in this process."""
+def measure(device: str, n: int, duration: float, repeats: int, pipeline: str | None = None) -> dict:
+    """One point, in this process (`pipeline`: the pass pipeline, None for the default)."""
     sys.path.insert(0, str(ROOT))
     import spikec
     from benchmarks.models import cobahh_uncoupled
 
-    spikec.set_device(device)
+    spikec.set_device(device, **({"pipeline": pipeline} if pipeline else {}))
     spikec.seed(1)
     start = time.perf_counter()
     net = cobahh_uncoupled.build(spikec, n)
@@ -63,20 +63,23 @@ def measure(device: str, n: int, duration: float, repeats: int) -> dict:
     run_s = statistics.median(times)
     steps = round(duration / float(spikec.defaultclock.dt / spikec.second))
     moved = bytes_per_step(net.build.compiled.kernel_ir)
-    return {"model": "cobahh_uncoupled", "n": n, "device": device, "compile_s": compile_s,
+    return {"model": "cobahh_uncoupled", "n": n, "device": device, "pipeline": pipeline or "default",
+            "compile_s": compile_s,
             "run_s": run_s, "run_s_all": times, "duration_bio_s": duration,
             "wall_per_bio_s": run_s / duration, "steps": steps, "bytes_per_step": moved,
             "achieved_bytes_per_s": moved * steps / run_s,
             "fraction_of_copy_bandwidth": moved * steps / run_s / COPY_BANDWIDTH}
 
 
-def run_point(device: str, n: int, duration: float, repeats: int, cache: str) -> dict | None:
+def run_point(device: str, n: int, duration: float, repeats: int, cache: str,
+              pipeline: str | None = None) -> dict | None:
     """Cold then warm process for one point; None when the device is not available."""
     results = []
     for phase in ("cold", "warm"):
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         env = dict(os.environ, SPIKEC_CACHE_DIR=cache, PYTHONPATH=path)
         command = [sys.executable, __file__, "--one", device, str(n), str(duration), str(repeats)]
+        command += ["--pipeline", pipeline] if pipeline else []
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
         if done.returncode != 0:
             print(f"  {device} n={n} {phase}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
@@ -95,11 +98,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=1.0, help="biological seconds")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="hh_uncoupled.json")
+    parser.add_argument("--pipeline", default=None,
+                        help="pass pipeline (default: spikec's); compares pass changes in one run")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.one:
         device, n, duration, repeats = options.one
-        print(json.dumps(measure(device, int(n), float(duration), int(repeats))))
+        print(json.dumps(measure(device, int(n), float(duration), int(repeats), options.pipeline)))
         return
     rows = []
     print(f"{'device':7} {'N':>9} {'cold s':>7} {'warm s':>7} {'run s':>8} {'s/bio s':>8} "
@@ -107,7 +112,7 @@ def main() -> None:
     for device in options.devices:
         with tempfile.TemporaryDirectory() as cache:
             for n in options.sizes:
-                row = run_point(device, n, options.duration, options.repeats, cache)
+                row = run_point(device, n, options.duration, options.repeats, cache, options.pipeline)
                 if row is None:
                     continue
                 rows.append(row)
