@@ -5,6 +5,7 @@ spikec (cpu, cuda), Brian 2 (numpy, cython runtime; C++ standalone) and Brian2CU
     python benchmarks/run.py --quick                      # small sizes, spikec-cpu + brian2-numpy
     python benchmarks/run.py --models cuba cobahh_pseudo --targets spikec-cuda brian2cuda \
         --sizes 1000 10000 100000 --duration 1.0 --out results/h100
+    python benchmarks/run.py --merge call1/rows.json call2/rows.json --out results/all
 
 Writes `<out>/rows.json` (one row per point, rewritten after every point: status ok / skipped /
 error / timeout, setup/compile/run/total seconds, spikes, synapses, neurons, peak GPU memory where
@@ -339,6 +340,39 @@ def table(rows) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def comparison(rows, target: str, peer: str) -> str:
+    """Markdown: run and compile time of `target` beside `peer` for each (model, size) both ran,
+    and their ratio (below 1: `target` faster)."""
+    found = {(r["model"], r["size"], r["target"]): r for r in rows if r["status"] == "ok"}
+    lines = [f"| model | size | {target} run s | {peer} run s | ratio | {target} compile s | "
+             f"{peer} compile s |", "|---|---|---|---|---|---|---|"]
+    for (model, size, name), row in found.items():
+        other = found.get((model, size, peer))
+        if name != target or other is None:
+            continue
+        ratio = row["run_s"] / other["run_s"] if other["run_s"] else None
+        lines.append(f"| {model} | {size} | {fmt(row['run_s'])} | {fmt(other['run_s'])} | "
+                     f"**{fmt(ratio, 2)}** | {fmt(row['compile_s'])} | {fmt(other['compile_s'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def merge(paths: list[str], out: Path, baseline: str | None) -> int:
+    """Rows of several runs (e.g. several device calls) as one: rows.json, table.md, plots."""
+    rows = [row for path in paths for row in json.loads(Path(path).read_text())]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    text = table(rows)
+    if "spikec-cuda" in targets and "brian2cuda" in targets:
+        text += "\n" + comparison(rows, "spikec-cuda", "brian2cuda")
+    (out / "table.md").write_text(text)
+    print(text)
+    chosen = baseline or next((t for t in ("brian2cuda", "brian2-cpp") if t in targets), targets[0])
+    for line in plots(rows, out, chosen):
+        print(line if line.startswith("plots skipped") else f"plot: {line}")
+    return 0
+
+
 def plots(rows, out: Path, baseline: str) -> list[str]:
     """PNG files written, or a note when matplotlib is missing."""
     try:
@@ -415,11 +449,15 @@ def main(argv=None) -> int:
                         help="target the speedup plots divide by (default brian2-cpp, else the "
                              "first Brian target run)")
     parser.add_argument("--out", default="benchmark-results", help="output folder")
+    parser.add_argument("--merge", nargs="+", metavar="ROWS_JSON",
+                        help="run nothing: combine these rows.json files into --out (table, plots)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.one:
         child(options.one)
         return 0
+    if options.merge:
+        return merge(options.merge, Path(options.out), options.baseline)
 
     models = options.models or (QUICK_MODELS if options.quick else list(MODELS))
     targets = options.targets or (["spikec-cpu", "brian2-numpy"] if options.quick

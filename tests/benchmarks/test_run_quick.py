@@ -40,3 +40,23 @@ def test_unknown_model_is_refused():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--models", "nope"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode != 0 and "invalid choice" in done.stderr
+
+
+def test_merge_combines_calls_and_compares_peers(tmp_path):
+    def row(target, size, run_s):
+        return {"model": "cuba", "size": size, "target": target, "status": "ok", "setup_s": 0.1,
+                "compile_s": 1.0, "run_s": run_s, "total_s": run_s + 2, "spikes": 1, "synapses": 2,
+                "neurons": size, "duration_s": 1.0}
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps([row("spikec-cuda", 1000, 0.1), row("spikec-cuda", 10000, 0.4)]))
+    second.write_text(json.dumps([row("brian2cuda", 1000, 0.5)]))
+    out = tmp_path / "merged"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--merge", str(first),
+                           str(second), "--out", str(out)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(json.loads((out / "rows.json").read_text())) == 3
+    text = (out / "table.md").read_text()
+    # only the size both ran is compared: 0.1 / 0.5
+    assert "| cuba | 1000 | 0.1 | 0.5 | **0.2** |" in text
+    assert "| cuba | 10000 | 0.4 |" not in text
