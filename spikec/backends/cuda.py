@@ -110,7 +110,10 @@ class CudaExecutable(Executable):
         cuda = self.cuda = _driver()
         self.context = cuda.Context.primary(device)
         self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache)
-        self.cu_module = cuda.Module(self.program.ptx, name="spikec")
+        # SPIKEC_CUDA_MAX_REGISTERS caps registers per thread (the JIT's option), for measurements.
+        max_registers = os.environ.get("SPIKEC_CUDA_MAX_REGISTERS")
+        self.cu_module = cuda.Module(self.program.ptx, name="spikec",
+                                     max_registers=int(max_registers) if max_registers else None)
         host = self.plan.check_arrays(arrays)
         # Zero-length arrays get one element: a kernel never touches it, the pointer is valid.
         self.arrays = {name: cuda.DeviceArray.from_host(values if values.size else np.zeros(1, values.dtype))

@@ -287,22 +287,27 @@ class Module:
     """A module loaded from PTX text by the driver's JIT (cuModuleLoadDataEx).
 
     A JIT failure raises `CudaError` whose message holds the JIT's error log. `load_seconds` is
-    the wall time of the load (the JIT compile), `info_log` the JIT's informational output."""
+    the wall time of the load (the JIT compile), `info_log` the JIT's informational output.
+    `max_registers` caps the registers per thread of every kernel (CU_JIT_MAX_REGISTERS): more
+    resident threads per SM, at the price of spills; None leaves the choice to the JIT."""
 
-    def __init__(self, ptx: str, name: str = "module"):
+    def __init__(self, ptx: str, name: str = "module", max_registers: int | None = None):
         driver = _driver()
         option = driver.CUjit_option
         error_log, info_log = bytearray(_JIT_LOG_BYTES), bytearray(_JIT_LOG_BYTES)
         options = [option.CU_JIT_ERROR_LOG_BUFFER, option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
                    option.CU_JIT_INFO_LOG_BUFFER, option.CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES]
         values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES]
+        if max_registers is not None:
+            options.append(option.CU_JIT_MAX_REGISTERS)
+            values.append(max_registers)
         image = ptx.encode() + b"\0"                 # the driver reads PTX up to a NUL
         start = time.perf_counter()
         try:
             status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
         except TypeError:                    # bindings that take only bytes as a char* buffer
             error_log, info_log = bytes(_JIT_LOG_BYTES), bytes(_JIT_LOG_BYTES)
-            values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES]
+            values = [error_log, _JIT_LOG_BYTES, info_log, _JIT_LOG_BYTES] + values[4:]
             status, handle = driver.cuModuleLoadDataEx(image, len(options), options, values)
         self.load_seconds = time.perf_counter() - start
         self.name = name
