@@ -89,9 +89,11 @@ def automatic_choice(model_ir) -> tuple[str, str]:
     return pathway.attributes["strategy"], pathway.attributes["reason"]
 
 
-def measure(device: str, row: dict, duration: float, repeats: int) -> list[dict]:
-    """One row, in this process: every strategy on the same connectivity, each at every rate
-    (the source's `rates` is set between runs, no rebuild). One result per rate."""
+def measure(device: str, row: dict, duration: float, repeats: int,
+            strategies: list[str] | None = None) -> list[dict]:
+    """One row, in this process: every strategy (or those of `strategies`) on the same
+    connectivity, each at every rate (the source's `rates` is set between runs, no rebuild). One
+    result per rate."""
     sys.path.insert(0, str(ROOT))
     import spikec
     from spikec.errors import SpikecError
@@ -122,7 +124,7 @@ def measure(device: str, row: dict, duration: float, repeats: int) -> list[dict]
                 "duration_bio_s": duration, "steps": round(duration / dt),
                 "events": rate * duration * M, "choice": choice, "choice_reason": reason,
                 "strategies": {}} for rate in row["rates"]]
-    for strategy in STRATEGIES:
+    for strategy in strategies or STRATEGIES:
         S.propagation = {"pre": strategy}
         net = spikec.Network(source, target, S)
         try:
@@ -163,8 +165,9 @@ def measure(device: str, row: dict, duration: float, repeats: int) -> list[dict]
 
 
 def run_row(device: str, text: str, duration: float, repeats: int, env: dict,
-            timeout: float) -> list[dict] | None:
+            timeout: float, strategies: list[str] | None = None) -> list[dict] | None:
     command = [sys.executable, __file__, "--one", device, text, str(duration), str(repeats)]
+    command += ["--strategies", *strategies] if strategies else []
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -210,11 +213,13 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, help="start no new row after this many s")
     parser.add_argument("--row-timeout-s", type=float, default=3600.0)
     parser.add_argument("--out", default="synapse_events.json")
+    parser.add_argument("--strategies", nargs="+", help="time only these (default: every strategy)")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.one:
         device, text, duration, repeats = options.one
-        print(json.dumps(measure(device, parse_row(text), float(duration), int(repeats))))
+        print(json.dumps(measure(device, parse_row(text), float(duration), int(repeats),
+                                 options.strategies)))
         return
     rows, duration, repeats = PRESETS["quick" if options.quick else options.preset or "quick"]
     rows = options.rows or rows
@@ -234,7 +239,8 @@ def main() -> None:
         if options.budget_s and time.perf_counter() - began > options.budget_s:
             print(f"  {text}: not run (--budget-s {options.budget_s} spent)")
             continue
-        found = run_row(options.device, text, duration, repeats, env, options.row_timeout_s)
+        found = run_row(options.device, text, duration, repeats, env, options.row_timeout_s,
+                        options.strategies)
         for result in found or []:
             results.append(result)
             print(format_row(result, STRATEGIES), flush=True)

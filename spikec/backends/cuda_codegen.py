@@ -42,17 +42,20 @@ from pathlib import Path
 from llvmlite import binding as llvm
 from llvmlite import ir
 
+from spikec.backends import cuda_rows
 from spikec.backends.abi import STATE_ERROR, STATE_ERROR_VALUE, ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.errors import ToolchainError
 from spikec.backends.lower_to_llvm import (I1, I8, I32, I64, MEMORY_TYPES, VOID, LoweredModule,
                                            TargetHooks, lower_module)
 from spikec.backends.lower_to_llvm import for_range as _for_range
 from spikec.backends.schedule_llvm import advance_steps, clear_spikes, due_flags, state_pointer
+from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_ops import AtomicAddOp, EmitSpikeOp, LoadOp, StoreOp
 
 TRIPLE = "nvptx64-nvidia-cuda"
 DEFAULT_ARCH = "sm_90"
 BLOCK = 256
+assert BLOCK % cuda_rows.MAX_LANES == 0, "a row's group of lanes must lie in one block"
 COMPACT_BLOCK = 1024
 FLAGS_PER_THREAD = 8
 COMPACT_CHUNK = COMPACT_BLOCK * FLAGS_PER_THREAD   # positions per step of the compaction loop;
@@ -78,14 +81,16 @@ def mark_entry(function: ir.Function) -> None:
 
 
 class CudaHooks(TargetHooks):
-    """Grid-stride loops, libdevice math, atomicrmw, flag-pass spike emission, due-flag exits."""
+    """Grid-stride loops, libdevice math, atomicrmw, flag-pass spike emission, due-flag exits,
+    push rows spread over lanes (`spikec.backends.cuda_rows`)."""
 
     name = "cuda"
     triple = TRIPLE
     compacts_spikes = True
 
-    def __init__(self, plan: ModulePlan):
+    def __init__(self, plan: ModulePlan, row_lanes: int | str = cuda_rows.AUTO):
         self.plan = plan
+        self.row_lanes_setting = row_lanes
         self.data_layout = str(nvptx_target_machine(DEFAULT_ARCH).target_data)
 
     def library_function_name(self, name: str, type) -> str:
@@ -100,6 +105,13 @@ class CudaHooks(TargetHooks):
         size = builder.zext(_sreg(builder, "ntid.x"), I64)
         grid = builder.zext(_sreg(builder, "nctaid.x"), I64)
         return builder.add(builder.mul(block, size), thread), builder.mul(size, grid)
+
+    def row_lanes(self, plan: ModulePlan, kernel: KernelOp) -> int:
+        return cuda_rows.row_lanes(plan, kernel, self.row_lanes_setting)
+
+    def lane_range(self, builder: ir.IRBuilder, lanes: int) -> tuple[ir.Value, ir.Value, ir.Value]:
+        thread, threads = self.element_range(builder)
+        return cuda_rows.lane_range(builder, thread, threads, lanes)
 
     def kernel_prologue(self, builder: ir.IRBuilder, state: ir.Value, clock: ir.Value,
                         exit_block: ir.Block) -> None:
@@ -497,8 +509,10 @@ class CudaModuleText:
     compaction_errors: dict[tuple[str, str], int] = field(default_factory=dict)  # (kernel, list) -> code
 
 
-def lower_for_cuda(plan: ModulePlan) -> CudaModuleText:
-    lowered = lower_module(plan, CudaHooks(plan))
+def lower_for_cuda(plan: ModulePlan, row_lanes: int | str = cuda_rows.AUTO) -> CudaModuleText:
+    """The module's kernels and the tick kernels in LLVM IR; `row_lanes` forces the threads per
+    push row (`cuda_rows.parse_row_lanes`; "auto" chooses per kernel)."""
+    lowered = lower_module(plan, CudaHooks(plan, row_lanes))
     result = CudaModuleText(lowered)
     build_tick_kernels(lowered)
     absorbed = absorbed_clears(plan)

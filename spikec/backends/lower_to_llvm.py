@@ -17,9 +17,12 @@ The synapse spaces are row spaces: a position is a row of a CSR structure, and a
 the row's elements in order, ``for (j = offsets[r]; j < offsets[r + 1]; j++) body(items[j])``:
 ``outgoing(@list, @offsets, @items)`` has a position per spiking source (r = ``list[p]``, n the
 list's count), ``segments(@offsets, @items, N)`` a position per segment (r = p, n = N). So one
-invocation runs a source's synapses or a whole segment, in order, on both targets. A row outside
-the offsets, or offsets that decrease, are negative or pass the items' length, record an error and
-end the invocation (the interpreter checks them before running any element).
+invocation runs a source's synapses or a whole segment, in order. A target may instead give each
+row to a group of L invocations (`TargetHooks.row_lanes`, the GPU for rows whose order does not
+matter, `spikec.backends.row_order`): the groups stride the positions and lane l of a group runs
+``for (j = offsets[r] + l; j < offsets[r + 1]; j += L)``. A row outside the offsets, or offsets
+that decrease, are negative or pass the items' length, record an error and end the invocation
+(the interpreter checks them before running any element).
 
 Semantics kept from the interpreter (`spikec.ir.interpreter`): integer x/0 and x%0 are 0; floor
 division and remainder follow Python; casts of nan or out-of-range floats to integers give the
@@ -87,6 +90,16 @@ class TargetHooks:
         """(start, stride) of this invocation's positions, as i64."""
         return ir.Constant(I64, 0), ir.Constant(I64, 1)
 
+    def row_lanes(self, plan: ModulePlan, kernel: KernelOp) -> int:
+        """How many invocations share each row of a row space, striding its elements (a power of
+        two); 1 walks every row in order in one invocation (the sequential CPU loop)."""
+        return 1
+
+    def lane_range(self, builder: ir.IRBuilder, lanes: int) -> tuple[ir.Value, ir.Value, ir.Value]:
+        """(start, stride, lane) as i64 where groups of `lanes` invocations share a position: the
+        group's first position, the stride between its positions, this invocation's lane."""
+        raise NotImplementedError(f"{self.name}: rows shared by {lanes} invocations")
+
     def position_end(self, builder: ir.IRBuilder, count: ir.Value) -> ir.Value:
         """Where this invocation's positions end, given the launch's count (the CPU's threads
         each take a sub-range)."""
@@ -115,6 +128,7 @@ class KernelABI:
     emits: list[EmitSpikeOp]
     parameter_types: list[Type]
     position_capacity: int          # the most positions a launch can have (grid sizing, scratch)
+    row_lanes: int = 1              # invocations per row of a row space (`TargetHooks.row_lanes`)
 
 
 @dataclass
@@ -135,6 +149,7 @@ def lower_module(plan: ModulePlan, hooks: TargetHooks, name: str = "spikec") -> 
     functions = {}
     for index, (kernel_name, kernel) in enumerate(plan.kernels.items()):
         abi = kernel_abi(plan, kernel, symbol_name("spikec_k", index, kernel_name))
+        abi.row_lanes = hooks.row_lanes(plan, kernel)
         lowered.kernels[kernel_name] = abi
         functions[kernel_name] = declare_kernel(module, abi, hooks)
     philox_llvm.define_philox(philox)
@@ -253,7 +268,11 @@ class KernelLowering:
             with builder.if_then(self.hooks.is_first_invocation(builder)):
                 for _, _, scratch_count in self.scratch.values():
                     builder.store(count, scratch_count)
-        start, stride = self.hooks.element_range(builder)
+        if self.abi.row_lanes > 1:
+            start, stride, self.lane = self.hooks.lane_range(builder, self.abi.row_lanes)
+        else:
+            start, stride = self.hooks.element_range(builder)
+            self.lane = None
         end = self.hooks.position_end(builder, count)
         entry = builder.block
         header = self.function.append_basic_block("loop.header")
@@ -280,7 +299,8 @@ class KernelLowering:
             self.lower_op(op)
 
     def lower_rows(self, position: ir.Value, exit_block: ir.Block) -> None:
-        """The body over the elements of row r of a CSR space, in order (module docstring)."""
+        """The body over the elements of row r of a CSR space: all of them in order, or this
+        lane's share where lanes share the row (module docstring)."""
         builder, space = self.builder, self.kernel.space
         offsets = self.plan.arrays[space.offsets.name]
         items = self.plan.arrays[space.items.name]
@@ -308,7 +328,8 @@ class KernelLowering:
             self.record_error(f"kernel @{name}: {space.kind}({space.offsets}): offsets of row {{value}} are "
                               f"not increasing or exceed {items.length} items", row)
             builder.branch(exit_block)
-        with for_range(builder, low, high, ir.Constant(I64, 1), "row") as slot:
+        first = low if self.lane is None else builder.add(low, self.lane)
+        with for_range(builder, first, high, ir.Constant(I64, self.abi.row_lanes), "row") as slot:
             item = builder.load(self.element_pointer(space.items.name, slot), typ=MEMORY_TYPES[items.element_type])
             self.values[self.kernel.index] = self.int_cast(item, REGISTER_TYPES[self.kernel.index.type])
             self.lower_body()

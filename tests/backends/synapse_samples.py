@@ -121,3 +121,20 @@ def with_slow_push(text: str) -> str:
     text = text.replace("kernel.clock @defaultclock {dt = 0.0001}",
                         "kernel.clock @defaultclock {dt = 0.0001}\nkernel.clock @slow {dt = 0.0003}")
     return text.replace("kernel.launch @S.push {clock = @defaultclock}", "kernel.launch @S.push {clock = @slow}")
+
+
+def with_source_store(text: str) -> str:
+    """The push also stores each synapse's w at its source (``G.last[pre] = w``): the row's last
+    synapse wins, so the order inside a row matters and the row must be walked in order."""
+    text = text.replace("kernel.clock @defaultclock",
+                        f"kernel.array @G.last {{length = {_length(text, '@G.stamp')}}} : f64\n"
+                        "kernel.clock @defaultclock", 1)
+    return text.replace("  kernel.atomic_add @H.x[%post], %w : f64\n",
+                        "  kernel.atomic_add @H.x[%post], %w : f64\n"
+                        "  %pre = kernel.load @S._pre[%s] : i32\n"
+                        "  kernel.store @G.last[%pre], %w : f64\n", 1)
+
+
+def _length(text: str, array: str) -> int:
+    line = next(line for line in text.splitlines() if line.startswith(f"kernel.array {array} "))
+    return int(line.split("length = ")[1].split("}")[0])

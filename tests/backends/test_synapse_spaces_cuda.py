@@ -11,7 +11,7 @@ from spikec.backends.cpu import CpuExecutable
 from spikec.errors import KernelRuntimeError
 from tests.backends.samples import parsed
 from tests.backends.synapse_samples import (FLOAT_ATOMIC_ARRAYS, synapse_arrays, synapse_module,
-                                            with_slow_push)
+                                            with_slow_push, with_source_store)
 
 pytestmark = pytest.mark.cuda
 NO_DISK = CompileCache(None)
@@ -71,4 +71,40 @@ def test_bad_sources_offsets_and_items_are_errors_on_the_gpu(corrupt, message):
     corrupt(arrays)
     _, gpu = both(text, arrays, 1)
     with pytest.raises(KernelRuntimeError, match=message):
+        gpu.run(1)
+
+
+# Push rows spread over 1 (the sequential walk), 32 and 256 lanes, and the automatic choice: one
+# source with 600 synapses, short rows, many spikes at once (70,000 sources at p = 0.1: 7000 rows
+# per step, more groups than the capped grid holds, so the groups stride), every source spiking.
+@pytest.mark.parametrize("row_lanes", [1, 32, 256, "auto"])
+@pytest.mark.parametrize("n_pre, n_post, n_syn, p", [
+    (1, 300, 600, 1.0), (257, 1, 2000, 0.5), (70_000, 66_000, 700_000, 0.1), (3000, 300, 300_000, 1.0)])
+def test_push_rows_over_lanes_match_the_cpu(row_lanes, n_pre, n_post, n_syn, p):
+    cpu, gpu = both(synapse_module(n_pre, n_post, n_syn, p), synapse_arrays(n_pre, n_post, n_syn, n_syn), 3,
+                    row_lanes=row_lanes)
+    compare(cpu, gpu, (1, 4, 16))
+    assert cpu.read("S.pushes").max() > 0
+
+
+@pytest.mark.parametrize("row_lanes", [32, 256])
+def test_rows_whose_order_matters_are_walked_in_order(row_lanes):
+    """A store at the source (the row's last synapse wins) keeps one thread per row whatever the
+    lanes asked for: the GPU gives the CPU's value exactly."""
+    text = with_source_store(synapse_module(2000, 500, 40_000, 0.3))
+    cpu, gpu = both(text, synapse_arrays(2000, 500, 40_000, 9), 9, row_lanes=row_lanes)
+    assert gpu.program.text.lowered.kernels["S.push"].row_lanes == 1
+    compare(cpu, gpu, (1, 3))
+    assert cpu.read("G.last").any()
+
+
+@pytest.mark.parametrize("row_lanes", [32, 256])
+def test_bad_rows_are_errors_with_lanes(row_lanes):
+    text = synapse_module(300, 200, 4000, 0.0).replace(
+        "  kernel.clear_spikes @G._spikespace {clock = @defaultclock}\n", "")
+    arrays = synapse_arrays(300, 200, 4000, 1)
+    arrays["G._spikespace"] = np.r_[np.arange(300, dtype=np.int32), 300]
+    arrays["S._pre_offsets"][7] = 10**6
+    _, gpu = both(text, arrays, 1, row_lanes=row_lanes)
+    with pytest.raises(KernelRuntimeError, match="not increasing or exceed"):
         gpu.run(1)
