@@ -27,6 +27,10 @@ value too: it is listed as a read with `implicit = True`.
 Writes at `pre`, `post` or `shared` from a block iterating synapses (and at `shared` from any
 block) are where iterations may meet on one element: `DependencyGraph.races` lists them, and
 `select-propagation` decides how each pathway keeps them correct.
+
+On a kernel-IR module the same graph describes the step's kernels and spike-list clears instead
+(`spikec/passes/kernel_dependencies.py`: indices `own`, `shared`, `indirect`, `append`, `space`,
+`count`); `schedule` and `fuse-kernels` ask it there.
 """
 
 from __future__ import annotations
@@ -42,13 +46,15 @@ from spikec.ir.model import (ConnectOp, EquationOp, EventOp, MonitorOp, ObjectOp
                              RegularOp, SynapsesOp, VariableOp)
 from spikec.ir.model_inputs import SpikeGeneratorOp
 from spikec.ir.model_state_update import StateUpdateOp
+from spikec.passes.kernel_dependencies import build_kernel_graph, is_kernel_module
 
 INDICES = ("own", "pre", "post", "synapse", "shared")
 # Roles of group variables that are not stored (the loop index `i`, the size `N`).
 _UNSTORED_GROUP_ROLES = ("index", "constant", "subexpression")
 _CONNECTIVITY = ("i", "j", "N_incoming", "N_outgoing", "N")
 _BLOCK_KINDS = ("state_update", "equation", "refractoriness", "event_condition", "event_code",
-                "regular", "pathway", "summed", "connect", "monitor", "spike_generator")
+                "regular", "pathway", "summed", "connect", "monitor", "spike_generator",
+                "kernel", "clear_spikes")  # the last two: kernel IR
 
 
 @dataclass(frozen=True, order=True)
@@ -76,8 +82,8 @@ class BlockNode:
         if self.kind == "monitor":
             return self.owner
         suffix = {"event_condition": ".condition", "event_code": ".code",
-                  "equation": ".equation"}.get(self.kind, "")
-        return f"{self.owner}.{self.name}{suffix}"
+                  "equation": ".equation", "clear_spikes": ".clear"}.get(self.kind, "")
+        return f"{self.owner}.{self.name}{suffix}" if self.name else f"{self.owner}{suffix}"
 
     def describe(self) -> str:
         """The block in words, for messages: `the state update of G`, `pathway S.pre`."""
@@ -87,7 +93,8 @@ class BlockNode:
                    "event_code": "the code of event {o}.{n}", "regular": "run_regularly {o}.{n}",
                    "pathway": "pathway {o}.{n}", "summed": "summed variable {o}.{n}",
                    "connect": "{o}.{n}", "monitor": "monitor {o}",
-                   "spike_generator": "the spike generator of {o}"}
+                   "spike_generator": "the spike generator of {o}", "kernel": "kernel {o}.{n}",
+                   "clear_spikes": "the clear of {o}.{n}"}
         return phrases[self.kind].format(o=self.owner, n=self.name)
 
     @property
@@ -132,6 +139,8 @@ class Access:
         at `pre`/`post` from blocks that iterate synapses."""
         if self.mode != "write" or self.block.kind == "connect":  # connect: built by the runtime
             return False
+        if self.block.kind == "kernel":  # kernel IR: iterations meet where the index is not own
+            return self.index in ("shared", "indirect")
         return self.index == "shared" or (self.block.iterates_synapses
                                           and self.index in ("pre", "post"))
 
@@ -157,7 +166,10 @@ class DependencyGraph:
         # The edges' accesses again, by block and by array, so that queries need not scan.
         self._by_block: dict[BlockNode, list[Access]] = {}
         self._by_array: dict[ArrayNode, list[Access]] = {}
-        _Builder(module, self).build()
+        if is_kernel_module(module):
+            build_kernel_graph(module, self)
+        else:
+            _Builder(module, self).build()
 
     # -- building (used by _Builder) ----------------------------------------------------------
     def _add_block(self, block: BlockNode, op: Op | None) -> None:

@@ -3,51 +3,55 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.core import Module, Op, Value
-from spikec.ir.index_spaces import Elements
 from spikec.ir.kernel import ClearSpikesOp, KernelOp, LaunchOp, ScheduleOp, kernels, schedule
-from spikec.ir.kernel_ops import ArgOp, AtomicAddOp, EmitSpikeOp, LoadOp, StoreOp
+from spikec.ir.kernel_ops import AndOp, ArgOp, AtomicAddOp, EmitSpikeOp, LoadOp, StoreOp
+from spikec.passes.fusion_rules import Fusible, cleared_before, fusion_rule
 from spikec.passes.pass_base import ModulePass, PassContext, option
 
 
 @dataclass(frozen=True)
 class FuseKernels(ModulePass):
-    """Merge the launch of a kernel into an earlier launch of a kernel over the same elements.
+    """Merge each launch into the launch right before it when a fusion rule allows it.
 
-    Two launches fuse when (1) both kernels run over `elements(N)` with the same N and the same
-    index type, on the same clock; (2) every array one of them writes and the other reads or
-    writes is accessed, in both, only at the element's own index (the body's argument used
-    directly as the index; emit_spike counts as a write elsewhere, so a spike list one emits and
-    the other uses forbids fusion); and (3) every op of the schedule between them commutes with
-    the second launch (a launch: neither writes what the other reads or writes; a clear_spikes:
-    the second kernel does not use the list), or is a clear_spikes of a list that neither the first
-    kernel nor the ops before it use, which then moves to just before the first launch (the clear
-    of `G._spikespace` between `G.stateupdate` and `G.spike_threshold`). The fused kernel takes
-    the place of the first launch: arguments of both (an argument of the second with the same
-    name, type and launch value as one of the first is shared, a clashing one renamed), the
-    invariants of both, and the first body followed by the second, whose loads of places the first
-    stored unmasked (own index, no later write) read the stored value instead (store-to-load
-    forwarding). Chains fuse further, up to `max-kernels` kernels per launch.
+    The rules (`spikec/passes/fusion_rules.py`, shared with `schedule`, which makes fusable
+    launches adjacent): `elements` (two kernels over the same `elements(N)` touching shared arrays
+    only at the element's own index: a group's state update and threshold), `event-code` (a kernel
+    over `spikes(L)` after the `elements` kernel that emits into L, L cleared before it: a group's
+    reset runs inside its threshold kernel, masked by the threshold's decision) and `same-space`
+    (two kernels over the same other space sharing no written array: summed-variable reductions
+    over one target's synapses, stamp kernels of one spike list). Both launches must be on the
+    same clock. The fused kernel takes the first launch's place and its space: arguments of both
+    (one of the second with the same name, type and launch value as one of the first is shared, a
+    clashing one renamed), the invariants of both, the first body, then the second's, whose loads
+    of places the first stored unmasked (own index, no later write) read the stored value instead
+    (store-to-load forwarding), and whose stores make a store of the first they overwrite unread
+    unnecessary. For `event-code` the second's body index becomes the element, and every store,
+    atomic add and emitted spike of it is masked by the condition under which the first emits the
+    element into L (`and`-ed with its own mask). Chains fuse further, up to `max-kernels`.
 
     Why the interpreter's results cannot change: each element runs the first body and then the
     second; an array only one kernel touches sees that kernel's accesses in their order, and an
     array both touch is accessed only at the element's own index, so no element can see another
     element's work that it would not have seen before (the first launch finished before the second
-    began); the operations moved over the second launch are independent of it. A kernel left with
-    no launch is removed (the fused kernel is named `G.stateupdate+spike_threshold`).
+    began). For `event-code` the second ran for the entries of L, which was empty before the first
+    and got exactly the elements whose emit condition held, in increasing order: the masked body
+    runs for the same elements in the same order, after their own threshold, and its loads (at own
+    or shared indices only) read places every element may read. A kernel left with no launch is
+    removed (the fused kernel is named `G.stateupdate+spike_threshold+spike_reset`).
     """
 
     name: ClassVar[str] = "fuse-kernels"
-    summary: ClassVar[str] = "merge launches of kernels over the same elements into one kernel"
+    summary: ClassVar[str] = "merge adjacent launches of kernels over the same elements into one kernel"
     statistics: ClassVar[dict[str, str]] = {
-        "fused": "launches merged into an earlier launch",
+        "fused": "launches merged into the launch before them",
+        "event-code": "of these, kernels over a spike list run masked inside the kernel emitting it",
         "forwarded": "loads replaced by the value the earlier kernel stored",
         "stores-removed": "stores of the earlier kernel that the later one overwrites unread",
-        "clears-moved": "clear_spikes ops moved before a fused launch",
     }
     max_kernels: int = option(16, "at most this many kernels in one fused kernel (1: no fusion)")
 
@@ -56,122 +60,65 @@ class FuseKernels(ModulePass):
         if step is None or self.max_kernels < 2:
             return
         launched_before = {op.kernel.name for op in step.step.ops if isinstance(op, LaunchOp)}
-        sizes: dict[int, int] = {}  # id(launch) -> kernels fused into it
+        summaries = _Summaries(module)
         position = 0
         while position < len(step.step.ops):
             head = step.step.ops[position]
-            if isinstance(head, LaunchOp) and self._fuse_next(ctx, module, step, head, sizes):
-                continue  # try the next one into the same (now fused) launch
+            size = 1
+            while isinstance(head, LaunchOp) and size < self.max_kernels \
+                    and self._fuse_next(ctx, module, step, position, summaries):
+                size += 1
             position += 1
         launched = {op.kernel.name for op in step.step.ops if isinstance(op, LaunchOp)}
         for kernel in list(kernels(module)):
             if kernel.kernel_name in launched_before - launched:
                 module.body.erase(kernel)
 
-    def _fuse_next(self, ctx: PassContext, module: Module, step: ScheduleOp, head: LaunchOp,
-                   sizes: dict[int, int]) -> bool:
-        """Fuse the first later launch that can be fused into `head`; whether one was."""
-        first = module.lookup(head.kernel)
-        if not _fusable_space(first) or sizes.get(id(head), 1) >= self.max_kernels:
-            return False
-        first_effects = Effects.of(first)
+    def _fuse_next(self, ctx: PassContext, module: Module, step: ScheduleOp, position: int,
+                   summaries: "_Summaries") -> bool:
+        """Fuse the op after `step`'s op at `position` into it when a rule allows; whether it did."""
         ops = step.step.ops
-        start = ops.index(head) + 1
-        for q in range(start, len(ops)):
-            candidate = ops[q]
-            if not isinstance(candidate, LaunchOp) or candidate.clock != head.clock:
-                continue
-            second = module.lookup(candidate.kernel)
-            if not _fusable_space(second) or second.space != first.space \
-                    or second.index.type != first.index.type:
-                continue
-            second_effects = Effects.of(second)
-            if not first_effects.may_fuse_with(second_effects):
-                continue
-            moved = _clears_to_move(module, ops[start:q], first_effects, second_effects)
-            if moved is None:
-                continue
-            fused, args = _fuse(module, first, head.args, second, candidate.args, ctx)
-            module.body.insert_before(first, fused)
-            head.attributes["kernel"] = SymbolRef(fused.kernel_name)
-            head.attributes["args"] = args
-            step.step.erase(candidate)
-            for clear in moved:
-                step.step.remove(clear)
-                step.step.insert_before(head, clear)
-                ctx.count("clears-moved")
-            sizes[id(head)] = sizes.get(id(head), 1) + sizes.pop(id(candidate), 1)
-            if not _still_launched(step, first.kernel_name):
-                module.body.erase(first)
-            ctx.count("fused")
-            return True
-        return False
+        head = ops[position]
+        if position + 1 >= len(ops) or not isinstance(ops[position + 1], LaunchOp):
+            return False
+        candidate = ops[position + 1]
+        if candidate.clock != head.clock:
+            return False
+        first, second = module.lookup(head.kernel), module.lookup(candidate.kernel)
+        verdict = fusion_rule(summaries.of(first), summaries.of(second), lambda spikes: cleared_before(
+            ops, position, spikes, head.clock.name, summaries.writes))
+        if verdict.rule is None:
+            return False
+        fused, args = _fuse(module, first, head.args, second, candidate.args, verdict.rule, ctx)
+        module.body.insert_before(first, fused)
+        head.attributes["kernel"] = SymbolRef(fused.kernel_name)
+        head.attributes["args"] = args
+        step.step.erase(candidate)
+        if not _still_launched(step, first.kernel_name):
+            module.body.erase(first)
+        ctx.count("fused")
+        if verdict.rule == "event-code":
+            ctx.count("event-code")
+        return True
 
 
-# -- what a kernel touches ----------------------------------------------------------------------------
-@dataclass
-class Effects:
-    """The arrays a kernel reads (loads, its space) and writes (stores, atomic adds, emitted spike
-    lists), and those it accesses anywhere other than the element's own index."""
+class _Summaries:
+    """`Fusible` summaries of the module's kernels, by name (fused kernels are new names)."""
 
-    reads: set[str] = field(default_factory=set)
-    writes: set[str] = field(default_factory=set)
-    elsewhere: set[str] = field(default_factory=set)
+    def __init__(self, module: Module):
+        self.module = module
+        self._by_name: dict[str, Fusible] = {}
 
-    @classmethod
-    def of(cls, kernel: KernelOp) -> "Effects":
-        effects = cls(reads={a.name for a in kernel.space.arrays()})
-        effects.elsewhere |= effects.reads
-        for op in kernel.body.ops:
-            if isinstance(op, EmitSpikeOp):
-                effects.writes.add(op.spike_list.name)
-                effects.elsewhere.add(op.spike_list.name)
-            elif isinstance(op, (LoadOp, StoreOp, AtomicAddOp)):
-                name = op.array.name
-                (effects.reads if isinstance(op, LoadOp) else effects.writes).add(name)
-                if op.index is not kernel.index:
-                    effects.elsewhere.add(name)
-        return effects
+    def of(self, kernel: Op | None) -> Fusible:
+        assert isinstance(kernel, KernelOp)
+        if kernel.kernel_name not in self._by_name:
+            self._by_name[kernel.kernel_name] = Fusible.of(kernel)
+        return self._by_name[kernel.kernel_name]
 
-    @property
-    def used(self) -> set[str]:
-        return self.reads | self.writes
-
-    def conflicts(self, other: "Effects") -> set[str]:
-        """Arrays one writes and the other reads or writes."""
-        return (self.writes & other.used) | (other.writes & self.reads)
-
-    def may_fuse_with(self, later: "Effects") -> bool:
-        return not (self.conflicts(later) & (self.elsewhere | later.elsewhere))
-
-
-def _fusable_space(kernel: Op | None) -> bool:
-    return isinstance(kernel, KernelOp) and isinstance(kernel.space, Elements)
-
-
-def _effects_of_op(op: Op, module_kernels: dict[str, KernelOp]) -> Effects:
-    if isinstance(op, ClearSpikesOp):
-        return Effects(writes={op.spike_list.name}, elsewhere={op.spike_list.name})
-    return Effects.of(module_kernels[op.kernel.name])  # type: ignore[attr-defined]
-
-
-def _clears_to_move(module: Module, between: list[Op], first: Effects,
-                    second: Effects) -> list[ClearSpikesOp] | None:
-    """The clears among `between` that must move before the first launch so that the second
-    launch can move up to it; None when some op between cannot be passed."""
-    module_kernels = {k.kernel_name: k for k in kernels(module)}
-    moved: list[ClearSpikesOp] = []
-    passed = Effects(reads=set(first.used))  # what the clears moved up must not touch
-    for op in between:
-        effects = _effects_of_op(op, module_kernels)
-        if not effects.conflicts(second):
-            passed.reads |= effects.used
-            continue
-        if isinstance(op, ClearSpikesOp) and op.spike_list.name not in passed.reads:
-            moved.append(op)
-            continue
-        return None
-    return moved
+    def writes(self, op: Op) -> frozenset[str]:
+        if isinstance(op, ClearSpikesOp):
+            return frozenset({op.spike_list.name})
+        return self.of(self.module.lookup(op.kernel)).writes  # type: ignore[attr-defined]
 
 
 def _still_launched(step: ScheduleOp, kernel: str) -> bool:
@@ -180,8 +127,8 @@ def _still_launched(step: ScheduleOp, kernel: str) -> bool:
 
 # -- building the fused kernel ------------------------------------------------------------------------
 def _fuse(module: Module, first: KernelOp, first_args: dict, second: KernelOp, second_args: dict,
-          ctx: PassContext) -> tuple[KernelOp, dict]:
-    """The fused kernel and its launch arguments."""
+          rule: str, ctx: PassContext) -> tuple[KernelOp, dict]:
+    """The fused kernel and its launch arguments (`rule`: the fusion rule that allowed it)."""
     fused = KernelOp(_fused_name(module, first.kernel_name, second.kernel_name), first.space,
                      first.index.type, first.index.name_hint or "i")
     values: dict[Value, Value] = {first.index: fused.index}
@@ -211,8 +158,11 @@ def _fuse(module: Module, first: KernelOp, first_args: dict, second: KernelOp, s
     # first's last stores that no later op of first reads, until the second reads the place
     overwritten = {name: store for name, store in stored.items() if not _read_after(fused, store)}
     values[second.index] = fused.index
+    condition = _emit_condition(fused, second) if rule == "event-code" else None
     for op in second.body.ops:
         copy = op.clone(values)
+        if rule == "event-code" and isinstance(copy, (StoreOp, AtomicAddOp, EmitSpikeOp)):
+            copy = _masked(fused, copy, condition)
         if isinstance(copy, LoadOp) and copy.index is fused.index and copy.array.name in stored:
             values[op.result] = stored[copy.array.name].value
             copy.drop_operand_uses()
@@ -230,6 +180,31 @@ def _fuse(module: Module, first: KernelOp, first_args: dict, second: KernelOp, s
             stored.pop(name, None)
         fused.body.append(copy)
     return fused, args
+
+
+def _emit_condition(fused: KernelOp, second: KernelOp) -> Value | None:
+    """The mask under which the fused body emits its element into the list `second` runs over
+    (None: always); the rule made sure there is exactly one such emit."""
+    spike_list = second.space.arrays()[0].name
+    emit = next(op for op in fused.body.ops
+                if isinstance(op, EmitSpikeOp) and op.spike_list.name == spike_list)
+    return emit.mask
+
+
+def _masked(fused: KernelOp, op: Op, condition: Value | None) -> Op:
+    """`op` (a store, atomic add or emitted spike) also masked by `condition`; the combined mask
+    is computed in the fused body, where `op` will be appended."""
+    if condition is None:
+        return op
+    mask = condition
+    if op.mask is not None:  # type: ignore[attr-defined]
+        mask = fused.body.add(AndOp(condition, op.mask))  # type: ignore[attr-defined]
+    if isinstance(op, EmitSpikeOp):
+        masked: Op = EmitSpikeOp(op.spike_list, op.index, mask)
+    else:
+        masked = type(op)(op.array, op.index, op.value, mask)  # type: ignore[attr-defined]
+    op.drop_operand_uses()
+    return masked
 
 
 def _read_after(kernel: KernelOp, store: StoreOp) -> bool:

@@ -24,7 +24,8 @@ from spikec.ir import interpreter as interpreter_module
 from spikec.ir.interpreter import Interpreter
 from spikec.ir.kernel import ClearSpikesOp, ClockOp, KernelOp, LaunchOp, ScheduleOp, kernels
 from spikec.ir.kernel_decls import ArrayOp
-from spikec.ir.kernel_ops import ArgOp, CastOp, StoreOp, typed
+from spikec.ir.kernel_ops import (ArgOp, AtomicAddOp, CastOp, ConstantOp, EmitSpikeOp, LoadOp,
+                                  RandUniformOp, StoreOp, typed)
 from spikec.ir.parser import parse_module
 from spikec.ir.printer import print_module
 from spikec.ir.types import Type
@@ -33,12 +34,16 @@ from spikec.passes.manager import run_pipeline
 from tests.ir.kernel_generator import (DATA_ARRAYS, N, SPIKES, _body_op, _Pools, _pure_op,
                                        array_inputs, same_arrays)
 
-PIPELINES = ["fuse-kernels", "fuse-kernels{max-kernels=2},fold,cse,dce,hoist-invariants"]
+PIPELINES = ["fuse-kernels", "schedule,fuse-kernels",
+             "schedule,fuse-kernels{max-kernels=2},fold,cse,dce,hoist-invariants"]
 
 
-def _kernel(draw, name: str, sinks: list[str]) -> KernelOp:
-    space = draw(st.sampled_from([Elements(N)] * 4 + [Elements(N - 1), Spikes(SymbolRef(SPIKES))]))
-    kernel = KernelOp(name, space, draw(st.sampled_from([Type.I64, Type.I64, Type.I32])))
+def _kernel(draw, name: str, sinks: list[str], space=None, index_type: Type | None = None,
+            role: str | None = None) -> KernelOp:
+    """A random kernel; `role` "threshold" makes it emit its element, "reset" makes it access
+    arrays only at its own element (what event-code fusion accepts)."""
+    space = space or draw(st.sampled_from([Elements(N)] * 4 + [Elements(N - 1), Spikes(SymbolRef(SPIKES))]))
+    kernel = KernelOp(name, space, index_type or draw(st.sampled_from([Type.I64, Type.I64, Type.I32])))
     invariant = _Pools()
     invariant.add(kernel.invariants.add(ArgOp("tau", Type.F64)))
     invariant.add(kernel.invariants.add(ArgOp("k", Type.I32)))
@@ -50,7 +55,14 @@ def _kernel(draw, name: str, sinks: list[str]) -> KernelOp:
     body.add(kernel.index)
     emitted: list[bool] = [] if isinstance(space, Elements) else [True]
     for _ in range(draw(st.integers(1, 8))):
-        _body_op(draw, kernel.body, body, kernel.index, emitted)
+        if role == "reset":
+            _own_index_op(draw, kernel.body, body, kernel.index)
+        else:
+            _body_op(draw, kernel.body, body, kernel.index, emitted)
+    if role == "threshold" and not emitted:
+        _pure_op(draw, kernel.body, body)
+        mask = draw(st.sampled_from([None] + body.by_type[Type.BOOL] * 3))
+        kernel.body.append(EmitSpikeOp(SPIKES, kernel.index, mask))
     for value in [v for values in body.by_type.values() for v in values if v not in invariant.by_type[v.type]]:
         if draw(st.integers(0, 2)) or len(sinks) >= 64:
             continue
@@ -58,6 +70,25 @@ def _kernel(draw, name: str, sinks: list[str]) -> KernelOp:
         sinks.append(f"A.sink{len(sinks)}")
         kernel.body.append(StoreOp(sinks[-1], kernel.index, as_f64))
     return kernel
+
+
+def _own_index_op(draw, block, pools: _Pools, element) -> None:
+    """A body op of a reset-like kernel: loads, stores and atomic adds at the element's own index
+    only (what event-code fusion accepts), random numbers, pure work."""
+    kind = draw(st.sampled_from(["pure", "load", "load", "store", "atomic", "rand"]))
+    if kind == "pure":
+        _pure_op(draw, block, pools)
+    elif kind == "load":
+        name = draw(st.sampled_from(sorted(DATA_ARRAYS)))
+        pools.add(block.add(LoadOp(name, element, DATA_ARRAYS[name])))
+    elif kind == "rand":
+        pools.add(block.add(RandUniformOp(element, draw(st.integers(0, 3)), 0)))
+    else:
+        name = draw(st.sampled_from(["A.x", "A.y", "A.acc"]))
+        mask = draw(st.sampled_from([None] + pools.by_type[Type.BOOL]))
+        value = draw(st.sampled_from(pools.by_type[Type.F64])) if pools.by_type[Type.F64] \
+            else block.add(ConstantOp(0.5, Type.F64))
+        block.append((StoreOp if kind == "store" else AtomicAddOp)(name, element, value, mask))
 
 
 @st.composite
@@ -78,6 +109,28 @@ def kernel_schedules(draw) -> Module:
     arrays += [ArrayOp(name, Type.F64, N) for name in sinks]
     clocks = [ClockOp("defaultclock", 1e-3), ClockOp("slow", 2e-3)]
     return Module([*arrays, *clocks, *kernel_ops, schedule])
+
+
+@st.composite
+def event_code_schedules(draw) -> Module:
+    """A group's step as lowering writes it: maybe an update, the clear of the spike list, a
+    threshold emitting into it, 0-2 random kernels (synapses), a reset-like kernel over the list."""
+    sinks: list[str] = []
+    index_type = draw(st.sampled_from([Type.I64, Type.I32]))
+    schedule, kernel_ops = ScheduleOp(), []
+    roles = ["update"] * draw(st.integers(0, 1)) + ["threshold"] + \
+        ["between"] * draw(st.integers(0, 2)) + ["reset"]
+    for j, role in enumerate(roles):
+        space = {"update": Elements(N), "threshold": Elements(N),
+                 "reset": Spikes(SymbolRef(SPIKES))}.get(role)
+        kernel = _kernel(draw, f"A.k{j}", sinks, space, index_type if space else None, role)
+        kernel_ops.append(kernel)
+        if role == "threshold":
+            schedule.step.append(ClearSpikesOp(SPIKES, "defaultclock"))
+        schedule.step.append(LaunchOp(kernel.kernel_name, "defaultclock", {"tau": 0.01, "k": 3}))
+    arrays = [ArrayOp(name, type, N) for name, type in DATA_ARRAYS.items()] + [ArrayOp(SPIKES, Type.I32, N + 1)]
+    arrays += [ArrayOp(name, Type.F64, N) for name in sinks]
+    return Module([*arrays, ClockOp("defaultclock", 1e-3), *kernel_ops, schedule])
 
 
 class SequentialInterpreter(Interpreter):
@@ -111,10 +164,7 @@ def _same(a, b) -> bool:
     return a == b if isinstance(a, type) or isinstance(b, type) else same_arrays(a, b)
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(module=kernel_schedules(), arrays=array_inputs())
-def test_fusion_keeps_interpreter_results(pipeline, module, arrays):
+def _check_keeps_results(pipeline, module, arrays):
     verify_module(module)
     original_text = print_module(module)
     expected = [_run(module, arrays, kind) for kind in (Interpreter, SequentialInterpreter)]
@@ -126,19 +176,47 @@ def test_fusion_keeps_interpreter_results(pipeline, module, arrays):
     text = print_module(module)
     assert module_difference(parse_module(text), module) is None
     assert report.changed == (text != original_text), f"{pipeline}: changed flag is wrong for\n{original_text}"
+    return report
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(module=kernel_schedules(), arrays=array_inputs())
+def test_fusion_keeps_interpreter_results(pipeline, module, arrays):
+    _check_keeps_results(pipeline, module, arrays)
+
+
+def test_event_code_fusion_keeps_interpreter_results():
+    """Thresholds with reset-like kernels after them (and kernels between): whatever `schedule`
+    moves and `fuse-kernels` runs masked inside the threshold, both interpreters agree; and the
+    strategy does produce such fusions."""
+    fused = []
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(module=event_code_schedules(), arrays=array_inputs())
+    def check(module, arrays):
+        report = _check_keeps_results("schedule,fuse-kernels", module, arrays)
+        fused.append(report.records[1].statistics.get("event-code", 0))
+
+    check()
+    assert sum(1 for f in fused if f) >= 25, fused
 
 
 def test_generated_schedules_do_fuse():
-    """The strategy above produces fusable schedules often enough to test something."""
-    fused = []
+    """The strategy above produces fusable schedules often enough to test something: fusions and
+    launches `schedule` moves."""
+    fused, moved = [], []
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(module=kernel_schedules())
     def count(module):
-        fused.append(run_pipeline(module, "fuse-kernels").records[0].statistics.get("fused", 0))
+        schedule_record, fuse_record = run_pipeline(module, "schedule,fuse-kernels").records
+        fused.append(fuse_record.statistics.get("fused", 0))
+        moved.append(schedule_record.statistics.get("moved", 0))
 
     count()
     assert sum(1 for f in fused if f) >= 12, fused
+    assert sum(1 for f in moved if f) >= 8, moved
 
 
 @pytest.fixture
@@ -166,16 +244,18 @@ def _lowered(spikec, reset: str | None, pipeline: str):
 
 
 @pytest.mark.parametrize("reset", [None, "v = 0"])
-def test_lowered_group_fuses_state_update_and_threshold(interpreter_device, reset):
+def test_lowered_group_fuses_update_threshold_and_reset(interpreter_device, reset):
+    """The default pipeline runs a group's state update, threshold and reset as one kernel, with
+    the spikes and values of the pipeline without `schedule` and `fuse-kernels`."""
     from spikec.runtime.devices import DEFAULT_PIPELINE
     fused_ir, *fused = _lowered(interpreter_device, reset, DEFAULT_PIPELINE)
     plain_ir, *plain = _lowered(interpreter_device, reset,
-                                DEFAULT_PIPELINE.replace("fuse-kernels", "fuse-kernels{max-kernels=1}"))
+                                DEFAULT_PIPELINE.replace("schedule,fuse-kernels,", ""))
     names = {k.kernel_name for k in kernels(fused_ir)}
-    assert "G.stateupdate+spike_threshold" in names
-    assert not names & {"G.stateupdate", "G.spike_threshold"}
-    assert ("G.spike_reset" in names) == (reset is not None)
-    assert len(list(kernels(fused_ir))) == len(list(kernels(plain_ir))) - 1
+    expected = "G.stateupdate+spike_threshold" + ("+spike_reset" if reset else "")
+    assert expected in names
+    assert not names & {"G.stateupdate", "G.spike_threshold", "G.spike_reset"}
+    assert len(list(kernels(fused_ir))) == len(list(kernels(plain_ir))) - (2 if reset else 1)
     assert len(fused[1]) > 0  # it spiked
     for a, b in zip(fused, plain):
         np.testing.assert_array_equal(a, b)

@@ -18,7 +18,8 @@ from tests.ir.kernel_generator import array_inputs, kernel_modules, same_arrays
 
 PIPELINES = ["fold", "fold{fold-math=false}", "cse", "cse{cse-loads=false}", "dce",
              "dce{prune-arguments=false}", "hoist-invariants", "hoist-invariants{hoist-constants=true}",
-             "div-by-power-of-two", "fold,cse,hoist-invariants,dce", "fuse-kernels"]
+             "div-by-power-of-two", "fold,cse,hoist-invariants,dce", "fuse-kernels",
+             "schedule,fuse-kernels"]
 
 
 def _run(module, arrays, seed=7):

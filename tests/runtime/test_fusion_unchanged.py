@@ -1,0 +1,41 @@
+"""`schedule` and `fuse-kernels` change no result: the runtime test models (neurons with resets,
+events and run_regularly code; synapses with every propagation strategy, delays, STDP, summed
+variables) give bit-identical records with the default pipeline and with the same pipeline
+without the two passes, on each CPU-side device. Brian itself is not needed."""
+
+import numpy as np
+import pytest
+
+import spikec
+from spikec.runtime.devices import DEFAULT_PIPELINE, device_settings
+from tests.runtime import neuron_models, synapse_models
+
+UNFUSED = DEFAULT_PIPELINE.replace("schedule,fuse-kernels,", "")
+MODELS = [
+    (neuron_models.lif, {}), (neuron_models.izhikevich, {}), (neuron_models.adex, {}),
+    (neuron_models.events_and_regular_code, {}),
+    (synapse_models.accumulate, {"delay_ms": 1.0}), (synapse_models.accumulate_delayed, {"refractory": True}),
+    (synapse_models.counted_delayed, {}), (synapse_models.delayed_on_either_side, {}),
+    (synapse_models.delayed_on_either_side, {"direction": "post"}),
+    (synapse_models.non_commutative, {}), (synapse_models.stdp, {}), (synapse_models.stdp, {"delays": True}),
+    (synapse_models.summed, {}),
+]
+
+
+def _records(model, kwargs: dict, pipeline: str) -> dict:
+    device_settings.pipeline = pipeline
+    spikec.seed(11)
+    spikec.defaultclock.dt = 0.1 * spikec.ms
+    return model(spikec, **kwargs)
+
+
+@pytest.mark.parametrize("model, kwargs", MODELS,
+                         ids=[f"{m.__name__}{'-' + '-'.join(map(str, k.values())) if k else ''}"
+                              for m, k in MODELS])
+def test_fusion_keeps_records(device, model, kwargs):
+    assert "schedule,fuse-kernels," in DEFAULT_PIPELINE
+    fused = _records(model, kwargs, DEFAULT_PIPELINE)
+    plain = _records(model, kwargs, UNFUSED)
+    assert fused.keys() == plain.keys()
+    for name in fused:
+        np.testing.assert_array_equal(np.asarray(fused[name]), np.asarray(plain[name]), err_msg=name)
