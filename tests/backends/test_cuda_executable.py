@@ -23,8 +23,9 @@ pytestmark = pytest.mark.cuda
 NO_DISK = CompileCache(None)
 
 
-def both(module, arrays=None, seed=0):
-    cuda = get_backend("cuda").executable(module, arrays, seed, cache=NO_DISK)
+def both(module, arrays=None, seed=0, tick_kernel=False):
+    # a launch per kernel at every size unless asked (test_cuda_tick_kernel.py tests the tick kernel)
+    cuda = get_backend("cuda").executable(module, arrays, seed, cache=NO_DISK, tick_kernel=tick_kernel)
     return CpuExecutable(module, arrays, seed, cache=NO_DISK), cuda
 
 
@@ -136,7 +137,7 @@ def test_clears_merged_into_compactions_follow_their_own_clock():
 def test_many_tick_graphs_run_any_number_of_ticks(ticks_per_graph):
     cpu = CpuExecutable(parsed(TWO_CLOCKS), None, 9, cache=NO_DISK)
     gpu = get_backend("cuda").executable(parsed(TWO_CLOCKS), None, 9, cache=NO_DISK,
-                                         ticks_per_graph=ticks_per_graph)
+                                         ticks_per_graph=ticks_per_graph, tick_kernel=False)
     for chunk in (0, 1, 3, 4, 5, 8, 17, 64, 130, 0, 2):
         cpu.run(chunk)
         gpu.run(chunk)
@@ -144,7 +145,7 @@ def test_many_tick_graphs_run_any_number_of_ticks(ticks_per_graph):
         assert_arrays_match(read_all(cpu), read_all(gpu), exact=True)
     cpu = CpuExecutable(parsed(random_spikes(20_000)), None, 5, cache=NO_DISK)
     gpu = get_backend("cuda").executable(parsed(random_spikes(20_000)), None, 5, cache=NO_DISK,
-                                         ticks_per_graph=ticks_per_graph)
+                                         ticks_per_graph=ticks_per_graph, tick_kernel=False)
     compare_spikes(cpu, gpu, (7, 64, 65, 3))
 
 
@@ -164,8 +165,9 @@ def test_noisy_lif_and_two_clocks_match_the_cpu():
         assert_arrays_match(read_all(cpu), read_all(gpu), exact=True)
 
 
-def test_errors_and_interface_on_the_gpu():
-    _, gpu = both(parsed(GATHER), {"G.j": np.array([1, 2, 3, 4, 5, 6, 7, 9], np.int32)})
+@pytest.mark.parametrize("tick_kernel", [False, True])
+def test_errors_and_interface_on_the_gpu(tick_kernel):
+    _, gpu = both(parsed(GATHER), {"G.j": np.array([1, 2, 3, 4, 5, 6, 7, 9], np.int32)}, 0, tick_kernel)
     with pytest.raises(KernelRuntimeError, match=r"index 9 is outside 0..7"):
         gpu.run(1)
     gpu.write("G.j", np.zeros(8, np.int32))
@@ -175,7 +177,8 @@ def test_errors_and_interface_on_the_gpu():
     gpu.clock_steps = {"defaultclock": 17}
     assert gpu.clock_steps == {"defaultclock": 17}
     module = parsed(NOISY_LIF.replace("kernel.clear_spikes @G._spikespace {clock = @defaultclock}\n", ""))
-    _, gpu = both(module, {"G.v": np.full(100, 5.0), "G._spikespace": np.r_[np.zeros(100, np.int32), 99]})
+    _, gpu = both(module, {"G.v": np.full(100, 5.0), "G._spikespace": np.r_[np.zeros(100, np.int32), 99]}, 0,
+                  tick_kernel)
     with pytest.raises(KernelRuntimeError, match="overflows"):
         gpu.run(1)
 
@@ -193,14 +196,16 @@ def float_atomics(module) -> bool:
     return any(isinstance(op, AtomicAddOp) and op.value.type.is_float for op in module.walk())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
                                                                  HealthCheck.too_slow])
-@given(module=kernel_modules(), arrays=array_inputs(), seed=st.integers(0, 2**40), exact=st.booleans())
-def test_random_modules_match_the_cpu(module, arrays, seed, exact):
+@given(module=kernel_modules(), arrays=array_inputs(), seed=st.integers(0, 2**40), exact=st.booleans(),
+       tick_kernel=st.booleans())
+def test_random_modules_match_the_cpu(module, arrays, seed, exact, tick_kernel):
+    """On both CUDA paths: a launch per kernel, and the one-block tick kernel."""
     if exact:
         make_exact(module, seed % 6)
     assume(deterministic_on_gpu(module))
-    cpu, gpu = both(module, arrays, seed)
+    cpu, gpu = both(module, arrays, seed, tick_kernel)
     try:
         cpu.run(2)
     except KernelRuntimeError:

@@ -43,8 +43,11 @@ def run_on(device: str, model, **kwargs) -> dict:
         "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
         "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
         "queue-on-post", "ring-on-post", "stdp-delays"])
-def test_gpu_matches_cpu(model, kwargs):
+@pytest.mark.parametrize("tick_kernel", ["0", "1"], ids=["launches", "tick-kernel"])
+def test_gpu_matches_cpu(model, kwargs, tick_kernel, monkeypatch):
+    """Both CUDA paths: a launch per kernel, and the one-block tick kernel (`cuda_tick_kernel`)."""
     cpu = run_on("cpu", model, **kwargs)
+    monkeypatch.setenv("SPIKEC_CUDA_TICK_KERNEL", tick_kernel)
     gpu = run_on("cuda", model, **kwargs)
     assert_same_records(gpu, cpu, rtol=1e-9, atol=1e-15)
 
