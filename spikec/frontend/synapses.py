@@ -154,8 +154,10 @@ class Synapses(Group):
         if len(self._pre) + len(pre) >= 2 ** 31:
             raise EquationError(f"{owner}: more than 2**31 - 1 synapses",
                                 hint="synapse numbers are 32-bit integers")
-        object.__setattr__(self, "_pre", np.concatenate([self._pre, pre]).astype(np.int32))
-        object.__setattr__(self, "_post", np.concatenate([self._post, post]).astype(np.int32))
+        for name, new in (("_pre", pre), ("_post", post)):  # no copy for a first connect
+            old = getattr(self, name)
+            joined = np.concatenate([old, new]) if len(old) else new
+            object.__setattr__(self, name, joined.astype(np.int32, copy=False))
         self.size = len(self._pre)
         self.values.resize(self.size, self._initial_delays())
 

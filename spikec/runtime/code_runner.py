@@ -2,7 +2,9 @@
 
 `spikec/__init__.py` registers it in the frontend's slot (the frontend cannot import the runtime,
 a layer above it). Groups' code runs in `HostCode`, synapses' in `SynapticHostCode`, and
-`Synapses.connect` builds its synapses with `spikec.runtime.connect`.
+`Synapses.connect` builds its synapses with `spikec.runtime.connect`: natively
+(`spikec.runtime.connect_compiled`) on the cpu and cuda devices, with the numpy reference on the
+interpreter.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numpy as np
 from spikec.frontend.groups import Group
 from spikec.frontend.synapses import Synapses
 from spikec.runtime.connect import build_synapses
+from spikec.runtime.connect_compiled import walk_compiled
+from spikec.runtime.devices import device_settings
 from spikec.runtime.host_code import HostCode, _current_time
 from spikec.runtime.synaptic_code import SynapticHostCode
 
@@ -39,4 +43,5 @@ class HostCodeRunner:
 
     def connect(self, synapses: Synapses, plan: Any,
                 namespace: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        return build_synapses(synapses, plan, namespace)
+        walk = None if device_settings.device == "interpreter" else walk_compiled
+        return build_synapses(synapses, plan, namespace, walk)

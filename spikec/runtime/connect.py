@@ -22,7 +22,7 @@ on how many host evaluations came before since it (each connect call takes fresh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,11 +40,14 @@ from spikec.units import DIMENSIONLESS
 CHUNK = 1 << 22          # candidate pairs evaluated at once
 ROW_BLOCK = 1 << 16      # outer indices whose iterator arguments are evaluated at once
 _LOW32 = np.uint64(0xFFFFFFFF)
+Pairs = tuple[np.ndarray, np.ndarray]
 
 
-def build_synapses(synapses: Synapses, plan: Any,
-                   namespace: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """The (source, target) index arrays (int32) of the synapses `plan` creates."""
+def build_synapses(synapses: Synapses, plan: Any, namespace: dict[str, Any],
+                   walk: Callable[["GeneratorBuild"], Pairs | None] | None = None) -> Pairs:
+    """The (source, target) index arrays (int32) of the synapses `plan` creates. A generator is
+    walked by `walk` when given (the compiled walk of `spikec.runtime.connect_compiled`, None
+    for a form it does not compile), else here, with numpy."""
     seed = device_settings.seed if device_settings.seed is not None else _fresh_seed()
     if isinstance(plan, ArrayPlan):
         keep = slice(None)
@@ -54,7 +57,9 @@ def build_synapses(synapses: Synapses, plan: Any,
         counts = plan.n[keep]
         return (np.repeat(plan.i[keep], counts).astype(np.int32),
                 np.repeat(plan.j[keep], counts).astype(np.int32))
-    return _GeneratorBuild(synapses, plan, namespace, seed).run()
+    build = GeneratorBuild(synapses, plan, namespace, seed)
+    pairs = walk(build) if walk is not None else None
+    return pairs if pairs is not None else build.run()
 
 
 @dataclass
@@ -82,7 +87,7 @@ def _split(outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return outer & _LOW32, outer >> np.uint64(32)
 
 
-class _GeneratorBuild:
+class GeneratorBuild:
     """One generator connect: checks its code, then walks the outer indices in blocks."""
 
     def __init__(self, synapses: Synapses, plan: GeneratorPlan, namespace: dict[str, Any],
@@ -193,12 +198,14 @@ class _GeneratorBuild:
                 found[name] = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
         return found
 
-    def run(self) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, first_row: int = 0) -> Pairs:
+        """The pairs of the outer indices from the block of rows holding `first_row` on (the
+        compiled walk reruns a failing block here, to raise the reference's error)."""
         pre_parts: list[np.ndarray] = [np.zeros(0, np.int32)]
         post_parts: list[np.ndarray] = [np.zeros(0, np.int32)]
-        for start in range(0, self.outer_size, ROW_BLOCK):
+        for start in range(first_row // ROW_BLOCK * ROW_BLOCK, self.outer_size, ROW_BLOCK):
             rows = np.arange(start, min(start + ROW_BLOCK, self.outer_size), dtype=np.int64)
-            rows = self._rows_passing(rows)
+            rows = self.rows_passing(rows)
             for outer, inner in self._candidates(rows):
                 pairs = self._pairs(outer, inner)
                 if pairs is not None:
@@ -206,7 +213,7 @@ class _GeneratorBuild:
                     post_parts.append(pairs[1])
         return np.concatenate(pre_parts), np.concatenate(post_parts)
 
-    def _rows_passing(self, rows: np.ndarray) -> np.ndarray:
+    def rows_passing(self, rows: np.ndarray) -> np.ndarray:
         """The rows where a condition that depends on the outer index alone holds."""
         condition = self.condition
         if condition is None or not len(rows):
@@ -216,7 +223,7 @@ class _GeneratorBuild:
             return rows
         return rows[self._value(condition, {self.outer: rows}, len(rows)).astype(bool)]
 
-    def _iterator_values(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+    def iterator_values(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         iterator = self.generator.iterator
         bindings = {self.outer: rows}
         values = {what: self._value(tree, bindings, len(rows)).astype(np.int64)
@@ -237,7 +244,7 @@ class _GeneratorBuild:
         """(outer, inner) arrays of at most CHUNK candidates each, in Brian's order."""
         if not len(rows):
             return
-        values = self._iterator_values(rows)
+        values = self.iterator_values(rows)
         function = self.generator.iterator.function
         if function == "range":
             yield from _range_chunks(rows, values["low"], values["step"], values["count"])
@@ -362,10 +369,11 @@ def _geometric_hits(seed: int, stream: int, rows: np.ndarray, count: np.ndarray,
                                   (seed & 0xFFFFFFFF, stream))
         word = np.choose((draw % 4).astype(np.int64), words)
         uniform = (word.astype(np.float64) + 0.5) * 2.0 ** -32
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # p ~ 1e-320: gaps are inf
             gaps = np.floor(np.log(uniform) / log_q[active][:, None])
         gaps = np.where(certain[active][:, None], 0.0, gaps)
-        gaps = np.minimum(gaps, np.iinfo(np.int64).max // 4).astype(np.int64)
+        # A gap of `count` or more ends the row: clipped there, the sums below cannot overflow.
+        gaps = np.minimum(gaps, count[active][:, None]).astype(np.int64)
         positions = last[active][:, None] + np.cumsum(gaps + 1, axis=1)
         hit = positions < count[active][:, None]
         which, column = np.nonzero(hit)
