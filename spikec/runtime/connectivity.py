@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikec.backends.counting_sort import counting_sort, key_counts
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import DELAY
 
@@ -44,16 +45,20 @@ CONNECTIVITY_ARRAYS = ("_pre", "_post", "_pre_offsets", "_pre_synapses", "_post_
 def grouped(indices: np.ndarray, count: int, then: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """CSR of the synapse numbers 0..M-1 grouped by `indices` (a neuron per synapse), ordered
     within a group by `then` (the neuron at the other end), then by number: (offsets of length
-    count + 1, synapse numbers)."""
-    grouped_already = np.all((indices[1:] > indices[:-1])
-                             | ((indices[1:] == indices[:-1]) & (then[1:] >= then[:-1])))
-    if grouped_already:  # one connect call over i then j: the numbering is the order
-        order = np.arange(len(indices), dtype=np.int32)
-    else:
-        order = np.lexsort((np.arange(len(indices)), then, indices)).astype(np.int32)
+    count + 1, synapse numbers). O(M): stable counting sorts (by `then` unless the numbers
+    already follow it, then by `indices`), the order of `np.lexsort((numbers, then, indices))`."""
+    counts, grouped_already, then_sorted = key_counts(indices, then, count)
     offsets = np.zeros(count + 1, dtype=np.int32)
-    np.cumsum(np.bincount(indices, minlength=count), out=offsets[1:])
-    return offsets, order
+    np.cumsum(counts, out=offsets[1:])
+    if grouped_already:  # one connect call over i then j: the numbering is the order
+        return offsets, np.arange(len(indices), dtype=np.int32)
+    by_then = None
+    if not then_sorted:
+        then_counts, _, _ = key_counts(then, then, int(then.max()) + 1)
+        then_starts = np.zeros(len(then_counts), dtype=np.int64)
+        np.cumsum(then_counts[:-1], out=then_starts[1:])
+        by_then = counting_sort(then, then_starts)
+    return offsets, counting_sort(indices, offsets[:-1], by_then)
 
 
 def connectivity_arrays(synapses: Synapses) -> dict[str, np.ndarray]:
