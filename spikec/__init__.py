@@ -13,7 +13,7 @@ _NUMPY_ON_ACCESS = ("f2py", "testing")
 globals().update({name: getattr(np, name) for name in np.__all__ if name not in _NUMPY_ON_ACCESS})
 
 from spikec.errors import (DimensionMismatchError, EquationError, FlagError, ModelSyntaxError,
-                           SpikecError, UnknownIdentifierError)
+                           SpikecError, SubgroupError, UnknownIdentifierError)
 from spikec.frontend.clocks import Clock, defaultclock
 from spikec.frontend.equations import Equations
 from spikec.frontend.groups import NeuronGroup
@@ -22,6 +22,7 @@ from spikec.frontend.monitors import (EventMonitor, PopulationRateMonitor, Spike
                                       StateMonitor)
 from spikec.frontend.operations import NetworkOperation, network_operation
 from spikec.frontend.poisson_input import PoissonInput
+from spikec.frontend.subgroups import Subgroup
 from spikec.frontend.synapses import Synapses
 from spikec.runtime.devices import get_device, seed, set_device
 from spikec.runtime.network import Network, restore, run, store

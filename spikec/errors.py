@@ -120,6 +120,13 @@ class EquationError(SpikecError):
     kind = "equation error"
 
 
+class SubgroupError(SpikecError, IndexError):
+    """A subgroup that cannot be made (`G[::2]`, `G[50:10]`, a bound beyond the group); also an
+    `IndexError`, as Brian raises, so scripts catching that keep working."""
+
+    kind = "subgroup error"
+
+
 class IRParseError(SpikecError):
     """IR text that does not parse."""
 

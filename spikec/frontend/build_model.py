@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from spikec.errors import EquationError
 from spikec.frontend.clocks import Clock
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
 from spikec.frontend.groups import Code, Condition, Event, Group, NeuronGroup
@@ -19,6 +20,7 @@ from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
 from spikec.ir.model_inputs import PoissonInputOp
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import Namespace, caller_namespace
+from spikec.frontend.subgroups import element_range, range_attribute
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import DELAY, VariableSpec
 from spikec.ir import model
@@ -52,14 +54,48 @@ def build_model_ir(objects: Iterable[Any], namespace: Mapping[str, Any] | None =
     for obj in objects:
         if isinstance(obj, Synapses):
             ops.append(_object_op(model.SynapsesOp, obj, _synapses_namespace(obj, run_namespace),
-                                  {"source": SymbolRef(obj.source.name),
-                                   "target": SymbolRef(obj.target.name)}))
+                                  _ends(obj)))
+    check_summed_targets([obj for obj in objects if isinstance(obj, Synapses)])
     for obj in objects:
         if isinstance(obj, (EventMonitor, StateMonitor, PopulationRateMonitor)):
             ops.append(_monitor_op(obj))
     module = Module(ops)
     verify_module(module)
     return module
+
+
+def _ends(synapses: Synapses) -> dict[str, Any]:
+    """`source`/`target` attributes: the groups, and for a subgroup its parent and the range
+    (`source_range = [start, stop]`, docs/model-ir.md)."""
+    attributes: dict[str, Any] = {}
+    for end in ("source", "target"):
+        group = getattr(synapses, end)
+        attributes[end] = SymbolRef(element_range(group)[0].name)
+        if range_attribute(group) is not None:
+            attributes[f"{end}_range"] = range_attribute(group)
+    return attributes
+
+
+def check_summed_targets(all_synapses: list[Synapses]) -> None:
+    """Two summed variables may write one variable only in disjoint subgroups (Brian's rule):
+    each sets the variable over its whole target, so overlapping writes would overwrite."""
+    seen: dict[tuple[str, str], list[tuple[Synapses, int, int]]] = {}
+    for synapses in all_synapses:
+        for name, eq in synapses.equations.items():
+            if "summed" not in eq.flags:
+                continue
+            base, _, side = name.rpartition("_")
+            parent, start, stop = element_range(synapses.target if side == "post"
+                                                else synapses.source)
+            key = (parent.name, base)
+            for other, other_start, other_stop in seen.get(key, []):
+                if start < other_stop and other_start < stop:
+                    raise EquationError(
+                        f"{synapses.owner} and {other.owner} both sum into '{base}' of "
+                        f"{parent.owner}, on overlapping elements ({start}..{stop - 1} and "
+                        f"{other_start}..{other_stop - 1})",
+                        hint="use a separate variable per summed variable, or disjoint subgroups")
+            seen.setdefault(key, []).append((synapses, start, stop))
 
 
 def _clocks_of(obj: Any) -> list[Clock]:
@@ -121,7 +157,8 @@ def _object_op(op_class: type, obj: Group, namespace: Namespace,
         body.append(PoissonInputOp.create(attributes={
             "sym_name": SymbolRef(poisson.name), "target_var": poisson.target_var,
             "n": poisson.N, "p": poisson.p, "weight": poisson.weight, "when": poisson.when,
-            "order": poisson.order}))
+            "order": poisson.order,
+            **({"range": poisson.target_range} if poisson.target_range else {})}))
     if isinstance(obj, Synapses):
         _append_synapse_members(obj, body)
     attributes = {"sym_name": SymbolRef(obj.name), "size": obj.size,
@@ -197,7 +234,9 @@ def delay_signature(synapses: Synapses, pathway: str) -> float | tuple:
 
 def _monitor_op(monitor: Any) -> Op:
     attributes: dict[str, Any] = {"sym_name": SymbolRef(monitor.name),
-                                  "source": SymbolRef(monitor.source.name)}
+                                  "source": SymbolRef(element_range(monitor.source)[0].name)}
+    if range_attribute(monitor.source) is not None:
+        attributes["source_range"] = range_attribute(monitor.source)
     if isinstance(monitor, EventMonitor):
         attributes.update(kind="spike" if monitor.event == "spike" else "event",
                           event=monitor.event, variables=monitor.variables,

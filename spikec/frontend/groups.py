@@ -17,6 +17,7 @@ from spikec.errors import EquationError
 from spikec.frontend.clocks import Clock, clock_for
 from spikec.frontend.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION, Equations
 from spikec.frontend.naming import default_names
+from spikec.frontend.subgroups import Subgroup, element_range_of
 from spikec.frontend.variables import (LASTSPIKE, NOT_REFRACTORY, HostValues, VariableSpec,
                                        VariableView, index_variable, size_constant,
                                        variables_from_equations)
@@ -225,6 +226,11 @@ class NeuronGroup(Group):
         self.events[event] = Event(current.name, current.condition,
                                    parse_code(code, f"{self.owner}, on event '{event}'"),
                                    current.refractory)
+
+    def __getitem__(self, item: Any) -> Subgroup:
+        """`G[10:50]`: the subgroup of elements 10..49 (contiguous; see subgroups.py)."""
+        start, stop = element_range_of(self, item)
+        return Subgroup(self, start, stop)
 
     def __repr__(self) -> str:
         return f"<NeuronGroup '{self.name}' of {self.size} neurons>"

@@ -10,13 +10,15 @@ import numpy as np
 from spikec.errors import DimensionMismatchError, EquationError
 from spikec.frontend.groups import Group, check_when, parse_condition
 from spikec.frontend.naming import default_names
+from spikec.frontend.subgroups import element_range, range_attribute
 from spikec.units import Quantity, get_dimensions, second
 
 
 class PoissonInput:
     """Adds `weight` times a binomial(N, rate*dt) draw to `target.target_var` every step of the
     target's clock, at `when` (default 'synapses', as Brian). `weight` is a quantity with the
-    variable's dimension or an expression (checked when the network is built)."""
+    variable's dimension or an expression (checked when the network is built). The target may be
+    a subgroup (`G[:100]`)."""
 
     def __init__(self, target: Group, target_var: str, N: int, rate: Quantity, weight: Any,
                  when: str = "synapses", order: int = 0, name: str | None = None):
@@ -46,4 +48,6 @@ class PoissonInput:
         self.target, self.target_var, self.N, self.rate, self.p = target, target_var, int(N), rate, p
         self.when = check_when(owner, when)
         self.order = order
-        target.poisson_inputs.append(self)  # acts from now on, as part of its target
+        # A subgroup target: the input belongs to the parent, acting on the range only.
+        self.target_range = range_attribute(target)
+        element_range(target)[0].poisson_inputs.append(self)  # acts from now on

@@ -225,6 +225,12 @@ class SynapsesOp(ObjectOp):
     name = "model.synapses"
     required = ObjectOp.required + ("source", "target")
 
+    def verify(self, ctx: VerifyContext) -> None:
+        super().verify(ctx)
+        for end in ("source", "target"):
+            group = ctx.symbol(self, self.attributes[end], ObjectOp, "a group")
+            verify_range(ctx, self, f"{end}_range", group)
+
     def known_names(self, ctx: VerifyContext) -> set[str]:
         names = super().known_names(ctx)
         source = ctx.symbol(self, self.attributes["source"], ObjectOp, "a group")
@@ -405,9 +411,29 @@ class MonitorOp(ModelOp):
         ctx.require(self.attributes["kind"] in MONITOR_KINDS, self,
                     f"kind must be one of {', '.join(MONITOR_KINDS)}")
         source = ctx.symbol(self, self.attributes["source"], ObjectOp, "a group")
+        verify_range(ctx, self, "source_range", source)
         for variable in self.attributes.get("variables", ()):
             ctx.require(variable in source.variables(), self,
                         f"@{source.sym_name} has no variable '{variable}'")
+
+
+def verify_range(ctx: VerifyContext, op: Op, key: str, group: Op) -> None:
+    """An optional subgroup range `key = [start, stop]` of `group`: 0 <= start < stop <= size."""
+    value = op.attributes.get(key)
+    if value is None:
+        return
+    size = group.attributes.get("size")
+    ctx.require(isinstance(value, tuple) and len(value) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                and 0 <= value[0] < value[1] <= size, op,
+                f"{key} must be [start, stop] with 0 <= start < stop <= {size} "
+                f"(the size of @{group.attributes['sym_name'].name}), not {value!r}")
+
+
+def element_range(op: Op, key: str, group_size: int) -> tuple[int, int]:
+    """(start, stop) of the subgroup `op` uses (`key`), the whole group without one."""
+    value = op.attributes.get(key)
+    return (0, group_size) if value is None else (value[0], value[1])
 
 
 def _statement_trees(statements: Any) -> list[Expr]:
@@ -421,7 +447,7 @@ def _statement_trees(statements: Any) -> list[Expr]:
 
 __all__ = ["ClockOp", "GroupOp", "SynapsesOp", "VariableOp", "ConstantOp", "EquationOp",
            "EventOp", "RegularOp", "PathwayOp", "ConnectOp", "MonitorOp", "parse_dimension",
-           "format_dimension"]
+           "format_dimension", "verify_range", "element_range"]
 
 from spikec.ir import model_state_update  # noqa: E402,F401  registers model.state_update
 from spikec.ir import model_inputs  # noqa: E402,F401  registers model.timed_array, ...

@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-from spikec.ir.model import DIMENSION, EXPRESSION_OR_NUMBER, FunctionMemberOp, MemberOp
+from spikec.ir.model import (DIMENSION, EXPRESSION_OR_NUMBER, FunctionMemberOp, MemberOp,
+                            verify_range)
 from spikec.ir.registry import register_op
 from spikec.ir.verify import VerifyContext
 
@@ -107,9 +108,10 @@ __all__ = ["TimedArrayOp", "SpikeGeneratorOp", "upsampling_factor", "spike_steps
 @register_op
 class PoissonInputOp(MemberOp):
     """``model.poisson_input @poissoninput {target_var = "v", n = 1000, p = 0.0002,
-    weight = 0.0001 | "expression", when = "synapses", order = 0}``: each step, every element of
-    its group adds `weight` times a binomial(n, p) draw to `target_var` (Brian's PoissonInput:
-    n independent Poisson sources of rate p/dt)."""
+    weight = 0.0001 | "expression", when = "synapses", order = 0, range = [start, stop]?}``: each
+    step, every element of its group (of the subgroup `range`, if given) adds `weight` times a
+    binomial(n, p) draw to `target_var` (Brian's PoissonInput: n independent Poisson sources of
+    rate p/dt)."""
 
     name = "model.poisson_input"
     required = ("target_var", "n", "p", "weight", "when", "order")
@@ -126,6 +128,7 @@ class PoissonInputOp(MemberOp):
         ctx.require(isinstance(p, float) and 0.0 <= p <= 1.0, self, "p must be in [0, 1]")
 
     def verify_names(self, ctx: VerifyContext, owner, known: set[str]) -> None:
+        verify_range(ctx, self, "range", owner)
         ctx.require(self.attributes["target_var"] in owner.variables(), self,
                     f"@{owner.sym_name} has no variable {self.attributes['target_var']!r}")
         super().verify_names(ctx, owner, known)

@@ -17,6 +17,7 @@ import numpy as np
 from spikec.frontend.groups import Group
 from spikec.frontend.inputs import timed_array_ops
 from spikec.frontend.namespace import Namespace
+from spikec.frontend.subgroups import in_parent_frame
 from spikec.ir.core import Module
 from spikec.ir.dimension_rules import (BOOLEAN, INTEGER, Source, check_condition, check_statement,
                                        infer)
@@ -105,7 +106,7 @@ class HostCode:
                                                  spec.shared)
         for eq_name, eq in self.group.equations.items():
             if eq.type == "subexpression" and eq.expr is not None:
-                names.subexpressions[eq_name] = eq.expr.tree
+                names.subexpressions[eq_name] = in_parent_frame(self.group, eq.expr.tree)
         pending = list(trees) + [t for t in names.subexpressions.values()]
         for tree in pending:
             for name in identifiers(tree):

@@ -21,10 +21,12 @@ from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateM
 from spikec.frontend.namespace import caller_namespace
 from spikec.frontend.operations import NetworkOperation
 from spikec.frontend.poisson_input import PoissonInput
+from spikec.frontend.subgroups import Subgroup, element_range
 from spikec.frontend.synapses import Synapses
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
 from spikec.runtime.connectivity import connectivity_arrays, queue_order
+from spikec.runtime.subgroup_connectivity import in_parent_index_space
 from spikec.runtime.devices import device_settings
 from spikec.runtime.executables import Executable, create_executable
 from spikec.runtime.host_code import _fresh_seed
@@ -35,7 +37,8 @@ from spikec.units import Quantity, get_dimensions, second
 
 MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
 # A PoissonInput acts through its target; accepted so `Network(G, P)` reads as in Brian.
-RUNNABLE = (NeuronGroup, Synapses, NetworkOperation, PoissonInput) + MONITORS
+# A Subgroup stores and runs nothing: it brings in its parent (`G[:10]` in a script is enough).
+RUNNABLE = (NeuronGroup, Synapses, NetworkOperation, PoissonInput, Subgroup) + MONITORS
 
 
 class BuildOnlyStop(Exception):
@@ -120,7 +123,7 @@ class Network:
         if self.build is not None and self.build.signature == signature:
             return self.build
         model_objects = [obj for obj in objects
-                         if not isinstance(obj, (NetworkOperation, PoissonInput))]
+                         if not isinstance(obj, (NetworkOperation, PoissonInput, Subgroup))]
         compiled = compile_model(model_objects, namespace, device_settings.pipeline,
                                  **self.pipeline_settings)
         if device_settings.build_only:
@@ -149,7 +152,7 @@ class Network:
                     if f"{obj.name}.{name}" in arrays:
                         arrays[f"{obj.name}.{name}"][...] = values
             if isinstance(obj, Synapses):  # the arrays the propagation kernels declare
-                for name, values in connectivity_arrays(obj).items():
+                for name, values in in_parent_index_space(obj, connectivity_arrays(obj)).items():
                     if f"{obj.name}.{name}" in arrays:
                         arrays[f"{obj.name}.{name}"][...] = values
                 for pathway in obj.pathways:  # spike-queue tables of per-synapse delays
@@ -157,8 +160,9 @@ class Network:
                         arrays[f"{obj.name}._{pathway}_queue"][...] = queue_order(obj, pathway)
             elif isinstance(obj, StateMonitor):
                 indices = np.arange(len(obj.source)) if obj.record is True else obj.record
-                if obj.record is not False:
-                    arrays[f"{obj.name}._indices"][:len(indices)] = indices
+                if obj.record is not False:  # of the parent, for a subgroup
+                    start = element_range(obj.source)[1]
+                    arrays[f"{obj.name}._indices"][:len(indices)] = indices + start
         return arrays
 
     # -- running ----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Every monitor has a counter `M._count` (i64[1]) of records written since the runtime last drained
 its buffers. A spike (event) monitor appends this step's spike list: a `record` kernel over the
 positions 0..N-1 of the list writes positions below the count at `_count + position`, and an
-`advance` kernel adds the count. A state monitor writes one row of its recorded elements per tick
+`advance` kernel adds the count (a monitor on a subgroup first copies its range's spikes out of the
+parent's list into its own, relative to the range's start). A state monitor writes one row of its recorded elements per tick
 (row `_count`), a rate monitor one value. The buffers are sized so that one more step always fits
 after the runtime has checked the counter: the runtime runs as many ticks as the free space allows
 (for a spike monitor, `free // N` ticks), then drains. So no record is ever lost or overwritten.
@@ -14,9 +15,10 @@ from __future__ import annotations
 from spikec.ir import model
 from spikec.ir.core import Op, Value
 from spikec.ir.index_spaces import Elements
-from spikec.ir.kernel import KernelOp, LaunchOp
+from spikec.ir.kernel import ClearSpikesOp, KernelOp, LaunchOp
 from spikec.ir.kernel_decls import ArrayOp
-from spikec.ir.kernel_ops import AddOp, CmpOp, DivOp, LoadOp, MulOp, StoreOp
+from spikec.ir.kernel_ops import (AddOp, AndOp, CmpOp, DivOp, EmitSpikeOp, LoadOp, MulOp,
+                                  StoreOp, SubOp)
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import BodyEmitter, Names
 from spikec.passes.lowering.neuron_kernels import GroupContext, spike_list_name
@@ -71,9 +73,37 @@ class MonitorLowering:
         order = monitor.attributes.get("order", default_order)
         self.items.append(ScheduledItem(slot_key(when), order, monitor.sym_name, 0, launches))
 
+    def _spike_list(self, monitor: model.MonitorOp, source: GroupContext,
+                    event: str) -> tuple[str, int, int, list]:
+        """(spike list, its neurons' count, their first index in the source, launches that fill
+        it first): the source's list, or for a subgroup `M._spikespace`, this step's spikes of
+        the range, relative to its start and in the parent's order (Brian records a subgroup's
+        spikes so)."""
+        parent_list = spike_list_name(source.name, event)
+        start, stop = model.element_range(monitor, "source_range", source.size)
+        if (start, stop) == (0, source.size):
+            return parent_list, source.size, 0, []
+        own = f"{monitor.sym_name}._spikespace"
+        self.arrays.append(ArrayOp(own, Type.I32, stop - start + 1))
+        kernel, emitter = self._kernel(monitor, "subgroup_spikes", source.size, source)
+        body = kernel.body
+        count = emitter.convert(body.add(LoadOp(parent_list, emitter.constant(
+            source.size, Type.I64), Type.I32)), Type.I64)
+        neuron = emitter.convert(body.add(LoadOp(parent_list, kernel.index, Type.I32, "neuron")),
+                                 Type.I64)
+        inside = body.add(AndOp(body.add(CmpOp("ge", neuron, emitter.constant(start, Type.I64))),
+                                body.add(CmpOp("lt", neuron, emitter.constant(stop, Type.I64)))))
+        listed = body.add(AndOp(body.add(CmpOp("lt", kernel.index, count)), inside))
+        relative = body.add(SubOp(neuron, emitter.constant(start, Type.I64)))
+        body.append(EmitSpikeOp(own, relative, listed))
+        self.kernels.append(kernel)
+        return own, stop - start, start, [ClearSpikesOp(own, source.clock),
+                                          LaunchOp(kernel.kernel_name, source.clock)]
+
     def _event_monitor(self, monitor: model.MonitorOp, source: GroupContext) -> None:
-        name, size = monitor.sym_name, source.size
-        space = spike_list_name(source.name, monitor.attributes.get("event", "spike"))
+        name = monitor.sym_name
+        space, size, start, launches = self._spike_list(
+            monitor, source, monitor.attributes.get("event", "spike"))
         capacity = spike_buffer_capacity(size, self.spike_buffer_steps, self.minimum_spike_buffer)
         variables = monitor.attributes.get("variables", ())
         self.arrays += [ArrayOp(f"{name}.i", Type.I32, capacity),
@@ -88,8 +118,10 @@ class MonitorLowering:
         position = body.add(AddOp(base, record.index))
         body.append(StoreOp(f"{name}.i", position, neuron, valid))
         body.append(StoreOp(f"{name}.t", position, emitter.time(), valid))
-        values = self._source_values(emitter, source, variables,
-                                     emitter.convert(neuron, Type.I64))
+        element = emitter.convert(neuron, Type.I64)
+        if start:  # a subgroup's spike list is relative; the variables are the parent's
+            element = body.add(AddOp(element, emitter.constant(start, Type.I64)))
+        values = self._source_values(emitter, source, variables, element)
         for variable, value in values.items():
             self.arrays.append(ArrayOp(f"{name}.{variable}", value.type, capacity))
             body.append(StoreOp(f"{name}.{variable}", position, value, valid))
@@ -100,9 +132,9 @@ class MonitorLowering:
         old = advance.body.add(LoadOp(f"{name}._count", zero, Type.I64))
         advance.body.append(StoreOp(f"{name}._count", zero, advance.body.add(AddOp(old, spikes))))
         self.kernels += [record, advance]
-        self._schedule(monitor, source.clock, [LaunchOp(record.kernel_name, source.clock),
-                                               LaunchOp(advance.kernel_name, source.clock)],
-                       "thresholds", 1)
+        self._schedule(monitor, source.clock, launches + [
+            LaunchOp(record.kernel_name, source.clock),
+            LaunchOp(advance.kernel_name, source.clock)], "thresholds", 1)
 
     def _source_values(self, emitter: BodyEmitter, source: GroupContext, variables,
                        element: Value) -> dict[str, Value]:
@@ -116,7 +148,9 @@ class MonitorLowering:
     def _state_monitor(self, monitor: model.MonitorOp, source: GroupContext) -> None:
         name = monitor.sym_name
         record_attr = monitor.attributes["record"]
-        recorded = source.size if record_attr is True else (0 if record_attr is False
+        start, stop = model.element_range(monitor, "source_range", source.size)
+        # `_indices` (filled by the runtime) holds the recorded elements' indices in the parent.
+        recorded = stop - start if record_attr is True else (0 if record_attr is False
                                                            else len(record_attr))
         rows = state_buffer_rows(recorded, self.state_buffer_values)
         clock = monitor.attributes["clock"].name
@@ -151,14 +185,14 @@ class MonitorLowering:
         self._schedule(monitor, clock, launches, "start", 0)
 
     def _rate_monitor(self, monitor: model.MonitorOp, source: GroupContext) -> None:
-        name, size = monitor.sym_name, source.size
+        name = monitor.sym_name
+        space, size, _, launches = self._spike_list(monitor, source, "spike")
         rows = state_buffer_rows(1, self.state_buffer_values)
         self.arrays += [ArrayOp(f"{name}.rate", Type.F64, rows), ArrayOp(f"{name}.t", Type.F64,
                                                                           rows)]
         kernel, emitter = self._kernel(monitor, "record", 1, source)
         body = kernel.body
         zero = emitter.constant(0, Type.I64)
-        space = spike_list_name(source.name, "spike")
         spikes = emitter.convert(body.add(LoadOp(space, emitter.constant(size, Type.I64),
                                                  Type.I32)), Type.F64)
         dt = self.dt_of[source.clock]
@@ -169,7 +203,7 @@ class MonitorLowering:
         body.append(StoreOp(f"{name}._count", zero,
                             body.add(AddOp(row, emitter.constant(1, Type.I64)))))
         self.kernels.append(kernel)
-        self._schedule(monitor, source.clock, [LaunchOp(kernel.kernel_name, source.clock)],
-                       "end", 0)
+        self._schedule(monitor, source.clock,
+                       launches + [LaunchOp(kernel.kernel_name, source.clock)], "end", 0)
 
 

@@ -17,8 +17,11 @@ import math
 
 from spikec.ir import expression as ast
 from spikec.ir.index_spaces import Elements
+from spikec.ir.kernel_ops import AddOp
+from spikec.ir.model import element_range
 from spikec.ir.model_inputs import PoissonInputOp
 from spikec.passes.lowering.neuron_kernels import GroupContext, launch, new_kernel
+from spikec.ir.types import Type
 from spikec.passes.lowering.schedule_order import ScheduledItem, slot_key
 
 UNIFORM = "_poissoninput_u"
@@ -60,7 +63,11 @@ def poisson_input_kernels(context: GroupContext, dt: float) -> tuple[list, list[
     """The kernels of a group's Poisson inputs and where they run (default: `synapses` slot)."""
     kernels, items = [], []
     for index, op in enumerate(context.op.members(PoissonInputOp)):
-        kernel, emitter = new_kernel(context, op.sym_name, Elements(context.size), dt)
+        start, stop = element_range(op, "range", context.size)  # a subgroup target's range
+        kernel, emitter = new_kernel(context, op.sym_name, Elements(stop - start), dt)
+        if start:
+            emitter.element = kernel.body.add(AddOp(kernel.index,
+                                                    emitter.constant(start, Type.I64)))
         setup, draw = binomial_expression(op.attributes["n"], op.attributes["p"])
         weight = op.attributes["weight"]
         weight_tree = ast.Number(float(weight)) if isinstance(weight, (int, float)) else weight

@@ -16,6 +16,10 @@ Strategies (docs/propagation.md):
   `step mod (d+1)` of a ring and row `(step+1) mod (d+1)` (written d steps ago) is copied into
   `S._<pathway>_delayed`, the list the pathway then uses.
 * per-synapse (heterogeneous) delays: dendritic-ring and spike-queue, in `delayed_pathways.py`.
+
+Subgroups (`source_range`/`target_range`): the contexts are the parent groups and the runtime
+lays connectivity out over the parents (empty rows outside the ranges), so the strategies above
+need no change; `i`, `j`, `N_pre`, `N_post` and the zeroing of summed variables use the ranges.
 """
 
 from __future__ import annotations
@@ -70,13 +74,23 @@ def synapse_names(synapses: model.SynapsesOp, source: GroupContext,
     for name, constant in synapses.constants().items():
         value = constant.attributes["value"]
         names.constants[name] = (value, Type.I64 if isinstance(value, int) else Type.F64)
+    (source_start, source_stop), (target_start, target_stop) = ends_of(synapses, source, target)
     names.constants.update({"N": (synapses.attributes["size"], Type.I64),
-                            "N_pre": (source.size, Type.I64), "N_post": (target.size, Type.I64)})
+                            "N_pre": (source_stop - source_start, Type.I64),
+                            "N_post": (target_stop - target_start, Type.I64)})
     for equation in synapses.members(model.EquationOp):
         flags = synapses.variables()[equation.sym_name].attributes.get("flags", ())
         if equation.attributes["kind"] == "subexpression" and "summed" not in flags:
             names.subexpressions[equation.sym_name] = equation.attributes["expr"]
     return names
+
+
+def ends_of(synapses: model.SynapsesOp, source: GroupContext,
+            target: GroupContext) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(start, stop) of the source's and target's elements: a subgroup's range in its parent,
+    which is the group the model IR names (`source_range`, `target_range`)."""
+    return (model.element_range(synapses, "source_range", source.size),
+            model.element_range(synapses, "target_range", target.size))
 
 
 class SynapseLowering:
@@ -93,6 +107,9 @@ class SynapseLowering:
         self.dt = dt_of[self.clock]
         self.streams = streams
         self.names = synapse_names(synapses, self.source, self.target)
+        # Subgroups: neuron arrays and spike lists are the parents'; only `i`, `j`, `N_pre`,
+        # `N_post` and the elements a summed variable sets are relative to the ranges.
+        self.source_range, self.target_range = ends_of(synapses, self.source, self.target)
         self.float_type = synapses.attributes["dtype"]
         self.arrays: list[Op] = connectivity_array_ops(self.name, self.size, self.source.size,
                                                        self.target.size)
@@ -118,8 +135,16 @@ class SynapseLowering:
     def _kernel(self, suffix: str, space) -> tuple[KernelOp, BodyEmitter]:
         kernel = KernelOp(f"{self.name}.{suffix}", space)
         names = self.names.for_kernel(self.dt)
-        for name, side in (("i", PRE), ("j", POST)):  # a synapse's i and j are its neurons
-            names.arrays.setdefault(name, ArrayAccess(names.neuron_indices[side], Type.I32))
+        # A synapse's i and j are its neurons, counted from the start of a subgroup.
+        for name, side, (start, _) in (("i", PRE, self.source_range),
+                                       ("j", POST, self.target_range)):
+            neuron = ArrayAccess(names.neuron_indices[side], Type.I32)
+            if start == 0:
+                names.arrays.setdefault(name, neuron)
+            else:
+                names.arrays[f"_{name}_in_parent"] = neuron
+                names.subexpressions.setdefault(name, ast.BinaryOp(
+                    "-", ast.Name(f"_{name}_in_parent"), ast.Number(start)))
         return kernel, BodyEmitter(kernel, names, self.float_type, self.streams.take())
 
     def _schedule(self, when: str, order: int, part: int, launches: list[LaunchOp],
@@ -147,11 +172,16 @@ class SynapseLowering:
                 continue
             base, _, side = equation.sym_name.rpartition("_")
             group = self.target if side == "post" else self.source
+            start, stop = self.target_range if side == "post" else self.source_range
             offsets = f"{self.name}._{side}_offsets"
             items = f"{self.name}._{side}_synapses"
             access = group.names.arrays[base]
-            zero, zero_emitter = self._kernel(f"{equation.sym_name}_zero", Elements(group.size))
-            zero.body.append(StoreOp(access.array, zero.index,
+            # Only the (sub)group's elements are set: a disjoint subgroup's summed variable may
+            # write the same parent variable (the sums below touch only targets of synapses).
+            zero, zero_emitter = self._kernel(f"{equation.sym_name}_zero", Elements(stop - start))
+            element = zero.body.add(AddOp(zero.index, zero_emitter.constant(start, Type.I64))) \
+                if start else zero.index
+            zero.body.append(StoreOp(access.array, element,
                                      zero_emitter.constant(0.0, access.type)))
             total, emitter = self._kernel(f"{equation.sym_name}_sum",
                                           Segments(SymbolRef(offsets), SymbolRef(items),
@@ -161,7 +191,11 @@ class SynapseLowering:
                                               equation.attributes["expr"])])
             emitter.store_written()
             self.kernels += [zero, total]
-            self._schedule("groups", group.order - 1, 0,
+            # Brian: in `groups` at the target's order - 1, and a subgroup's order is its
+            # parent's + 1.
+            order = group.order - (f"{'target' if side == 'post' else 'source'}_range"
+                                   not in self.op.attributes)
+            self._schedule("groups", order, 0,
                            [self._launch(zero, zero_emitter), self._launch(total, emitter)],
                            f"{self.name}.{equation.sym_name}")
 
