@@ -55,10 +55,15 @@ def parse_row_lanes(value: int | str | None) -> int | str:
 
 
 def choose_lanes(mean_row_length: float) -> int:
-    """L for rows of this mean length: the power of two at or above it, between a warp and a
-    block (docs/performance.md measures 1, 32 and 256 against it)."""
+    """L for rows of this mean length (over all rows of the offsets): the power of two at or above
+    4 x the mean, between a warp and a block. Measured on the H100 (docs/performance.md): a block
+    per source is fastest for rows of 80-1000 synapses (an idle lane costs less than another
+    iteration, ~1 us of latency each), 32-64 lanes for rows of 10 with thousands of spikes per
+    step (256 lanes per row then queue for the resident grid: 48.5 against 38.3 us per step).
+    4x, because a pathway's rows can be much longer than the mean over the group's rows: CUBA's
+    inhibitory pathway has 80 synapses on each of a fifth of the sources, a mean of 16."""
     lanes = WARP
-    while lanes < MAX_LANES and lanes < mean_row_length:
+    while lanes < MAX_LANES and lanes < 4 * mean_row_length:
         lanes *= 2
     return lanes
 

@@ -105,8 +105,8 @@ def test_emit_spike_and_spaces_without_rows_keep_their_order():
     assert "appends in element order" in row_order_dependence(next(iter(kernels(relay))))
 
 
-@pytest.mark.parametrize("mean, lanes", [(0, 32), (10, 32), (33, 64), (80, 128), (128, 128), (1000, 256),
-                                         (10**6, 256)])
+@pytest.mark.parametrize("mean, lanes", [(0, 32), (8, 32), (10, 64), (16, 64), (17, 128), (64, 256),
+                                         (1000, 256), (10**6, 256)])
 def test_lanes_follow_the_mean_row_length(mean, lanes):
     assert choose_lanes(mean) == lanes
 
@@ -130,11 +130,12 @@ def lanes_of(text: str, row_lanes) -> dict[str, int]:
 
 
 def test_only_order_free_push_rows_get_lanes():
-    text = synapse_module(300, 200, 5000)          # 16.7 synapses per source: a warp
-    assert lanes_of(text, AUTO) == {"G.fire": 1, "S.push": 32, "S.pull": 1}
+    text = synapse_module(300, 200, 5000)          # 16.7 synapses per source: 4 x 16.7 -> 128
+    assert lanes_of(text, AUTO) == {"G.fire": 1, "S.push": 128, "S.pull": 1}
+    assert lanes_of(synapse_module(3000, 200, 5000), AUTO)["S.push"] == 32      # 1.7 per source
     assert lanes_of(text, 256) == {"G.fire": 1, "S.push": 256, "S.pull": 1}
     assert lanes_of(text, 1) == {"G.fire": 1, "S.push": 1, "S.pull": 1}
-    assert lanes_of(synapse_module(30, 200, 5000), AUTO)["S.push"] == 256     # 167 per source
+    assert lanes_of(synapse_module(30, 200, 5000), AUTO)["S.push"] == 256      # 167 per source
     assert lanes_of(with_source_store(text), 256)["S.push"] == 1               # order matters
 
 
