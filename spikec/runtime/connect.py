@@ -58,8 +58,14 @@ def build_synapses(synapses: Synapses, plan: Any, namespace: dict[str, Any],
         return (np.repeat(plan.i[keep], counts).astype(np.int32),
                 np.repeat(plan.j[keep], counts).astype(np.int32))
     build = GeneratorBuild(synapses, plan, namespace, seed)
+    taken = initialiser_streams.count
     pairs = walk(build) if walk is not None else None
-    return pairs if pairs is not None else build.run()
+    pairs = pairs if pairs is not None else build.run()
+    # Evaluating connect code took a stream per chunk (`HostCode` takes one per evaluation),
+    # though its draws come from the connect's own streams: forget those, so that the streams
+    # of later host code depend neither on the chunking nor on which walk ran.
+    initialiser_streams.count = taken
+    return pairs
 
 
 @dataclass
