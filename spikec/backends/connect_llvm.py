@@ -38,7 +38,7 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 
 from spikec.backends import philox_llvm
-from spikec.backends.abi import STATE_ERROR, STATE_ERROR_VALUE, STATE_SEED
+from spikec.backends.abi import STATE_ERROR, STATE_SEED
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends.cpu import CpuHooks, host_target_machine, new_host_target_machine, optimize
 from spikec.backends.lower_to_llvm import (F64, I1, I32, I64, REGISTER_TYPES, KernelLowering,
