@@ -26,6 +26,7 @@ from typing import Mapping
 
 import numpy as np
 
+from spikec.backends import cuda_rows
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends import cuda_tick_kernel
@@ -36,9 +37,11 @@ from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, D
 from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
 from spikec.ir.core import Module
+from spikec.ir.index_spaces import Outgoing
 from spikec.ir.printer import print_module
 
 MAX_GRID = 65535
+THREADS_PER_MULTIPROCESSOR = 2048
 # Ticks captured in the many-tick graph (`run(k)` replays it k // T times, then the one-tick graph
 # k % T times); SPIKEC_CUDA_TICKS_PER_GRAPH overrides it (measurements).
 TICKS_PER_GRAPH = 16
@@ -91,18 +94,19 @@ class CudaProgram:
 
 
 def compile_cuda(module: Module, arch: str = DEFAULT_ARCH, cache: CompileCache | None = None,
-                 tick_block: int | None = None) -> CudaProgram:
+                 row_lanes: int | str = cuda_rows.AUTO, tick_block: int | None = None) -> CudaProgram:
     """The PTX of `module` for `arch`, from the cache when it was generated before; with
     `tick_block`, the one-block tick kernel for blocks of that many threads (`cuda_tick_kernel`)."""
     cache = default_cache() if cache is None else cache
     _, libdevice_hash = libdevice_module()
-    key = cache.key(print_module(module), f"{TRIPLE}:{arch}:ticks={tick_block}", libdevice=libdevice_hash)
+    key = cache.key(print_module(module), f"{TRIPLE}:{arch}:rows={row_lanes}:ticks={tick_block}", libdevice=libdevice_hash)
 
     def build() -> CudaProgram:
         timings = PtxTimings()
         start = time.perf_counter()
         plan = ModulePlan(module)
-        text = cuda_tick_kernel.lower_for_tick_kernel(plan, tick_block) if tick_block else lower_for_cuda(plan)
+        text = (cuda_tick_kernel.lower_for_tick_kernel(plan, tick_block, row_lanes) if tick_block
+                else lower_for_cuda(plan, row_lanes))
         timings.lower = time.perf_counter() - start
         cached = cache.read(key, ".ptx")
         if cached is not None:
@@ -122,15 +126,20 @@ class CudaExecutable(Executable):
 
     def __init__(self, module: Module, arrays: Mapping[str, np.ndarray] | None = None, seed: int = 0,
                  arch: str | None = None, cache: CompileCache | None = None, device: int = 0,
-                 ticks_per_graph: int | None = None, tick_kernel: bool | str | None = None):
+                 ticks_per_graph: int | None = None, row_lanes: int | str | None = None,
+                 tick_kernel: bool | str | None = None):
         super().__init__(module, arrays, seed)
         require_cuda()
         cuda = self.cuda = _driver()
         self.context = cuda.Context.primary(device)
+        # Threads per push row: "auto" (per kernel), or forced (`cuda_rows`; 1 = one per source).
+        self.row_lanes = cuda_rows.parse_row_lanes(row_lanes)
         # Small networks run every tick of a `run` in one launch of one block (`cuda_tick_kernel`:
         # the policy, SPIKEC_CUDA_TICK_KERNEL or `tick_kernel=`); None: a launch per kernel.
         self.tick_block = cuda_tick_kernel.choose_tick_block(self.plan, tick_kernel)
-        self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache, self.tick_block)
+        self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache, self.row_lanes,
+                                    self.tick_block)
+        self.multiprocessors = cuda.Device(device).multiprocessor_count
         self.cu_module = cuda.Module(self.program.ptx, name="spikec", max_registers=max_registers())
         host = self.plan.check_arrays(arrays)
         # Zero-length arrays get one element: a kernel never touches it, the pointer is valid.
@@ -214,10 +223,19 @@ class CudaExecutable(Executable):
             args += [self.state, np.int64(step.clock), np.float64(step.dt)]
             args += [buffer for buffers in scratch for buffer in buffers[:3]]
             args += [np.uint8(v) if isinstance(v, np.bool_) else v for v in step.parameters]
-            grid = max(1, min(-(-abi.position_capacity // BLOCK), MAX_GRID))
-            cuda.launch(function(abi.function_name), grid, BLOCK, args, stream)
+            cuda.launch(function(abi.function_name), self.launch_blocks(step.kernel), BLOCK, args, stream)
             for op, buffers in zip(abi.emits, scratch):
                 self.record_compaction(stream, step, index, abi, op.spike_list.name, buffers)
+
+    def launch_blocks(self, kernel: str) -> int:
+        """Blocks of `BLOCK` threads: enough for every position (a group of `row_lanes` threads
+        each), and for `outgoing` kernels, whose positions are the step's spikes, no more than the
+        GPU holds at once: their groups stride over the spikes (`cuda_rows`)."""
+        abi = self.program.text.lowered.kernels[kernel]
+        blocks = -(-max(1, abi.position_capacity) * abi.row_lanes // BLOCK)
+        if isinstance(self.plan.kernels[kernel].space, Outgoing):
+            blocks = min(blocks, self.multiprocessors * (THREADS_PER_MULTIPROCESSOR // BLOCK))
+        return max(1, min(blocks, MAX_GRID))
 
     def record_compaction(self, stream, step: LaunchPlan, index: int, abi, name: str, buffers) -> None:
         function = self.cu_module.function
