@@ -42,8 +42,7 @@ from spikec.backends.abi import STATE_ERROR, STATE_SEED
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends.cpu import CpuHooks, host_target_machine, new_host_target_machine, optimize
 from spikec.backends.lower_to_llvm import (F64, I1, I32, I64, REGISTER_TYPES, KernelLowering,
-                                           LoweredModule)
-from spikec.backends.lower_to_llvm import _LOWERINGS as LOWERINGS
+                                           LoweredModule, can_lower)
 from spikec.ir.core import Op, Value
 from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_decls import ArrayOp
@@ -392,5 +391,5 @@ def compile_connect(code: CandidateCode, cache: CompileCache | None = None) -> C
 def supported(kernel: KernelOp) -> bool:
     """Whether every op of the candidate code has a lowering here. Random-number and step ops do
     not: connect code's draws are bound per candidate by the walk, and there is no step."""
-    return all(type(op) in LOWERINGS and not isinstance(op, (RandNormalOp, RandUniformOp, StepOp))
+    return all(can_lower(op) and not isinstance(op, (RandNormalOp, RandUniformOp, StepOp))
                for op in kernel.body.ops)

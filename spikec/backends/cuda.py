@@ -26,10 +26,9 @@ from typing import Mapping
 
 import numpy as np
 
-from spikec.backends import cuda_rows
+from spikec.backends import cuda_rows, cuda_tick_kernel
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cache import CompileCache, default_cache
-from spikec.backends import cuda_tick_kernel
 from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, DEFAULT_ARCH,
                                           FLAGS_PER_THREAD, TRIPLE, CudaModuleText, PtxTimings,
                                           absorbed_clears, generate_ptx, leading_clears, libdevice_module,

@@ -221,6 +221,11 @@ def for_range(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.V
 _LOWERINGS: dict[type, Callable] = {}
 
 
+def can_lower(op: Op) -> bool:
+    """Whether `KernelLowering` has a builder method for `op`'s class."""
+    return type(op) in _LOWERINGS
+
+
 def lowers(*op_classes: type) -> Callable:
     """Method decorator: the builder method for these op classes (the dispatch table)."""
     def register(method: Callable) -> Callable:

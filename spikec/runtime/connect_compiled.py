@@ -47,7 +47,7 @@ from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import BodyEmitter, Names
 from spikec.runtime import connect as reference
 from spikec.runtime.connect import GeneratorBuild, Pairs
-from spikec.runtime.host_code import _element_type, _type_of
+from spikec.runtime.host_code import element_type, type_of
 from spikec.runtime.synaptic_code import SynapticHostCode
 
 BUFFER = 1 << 22          # pairs per piece buffer at most (16 MiB per array)
@@ -117,8 +117,8 @@ class _CandidateHostCode(SynapticHostCode):
             source = group.source if side == "pre" else group.target
             spec = source.variables[variable]
             values = np.ascontiguousarray(source.values.read(variable))
-            type_ = _element_type(kind, self.float_type)
-            if spec.role == SUBEXPRESSION_ROLE or _type_of(values) != type_:
+            type_ = element_type(kind, self.float_type)
+            if spec.role == SUBEXPRESSION_ROLE or type_of(values) != type_:
                 return None  # the reference raises its error, or converts
             array = f"{source.name}.{variable}"
             self.input_values[array] = values

@@ -61,7 +61,8 @@ def _fresh_seed() -> int:
 initialiser_streams = InitialiserStreams()
 
 
-def _element_type(kind: str, float_type: Type) -> Type:
+def element_type(kind: str, float_type: Type) -> Type:
+    """The IR type of a variable of this kind (boolean, integer, or the group's float type)."""
     return {BOOLEAN: Type.BOOL, INTEGER: Type.I32}.get(kind, float_type)
 
 
@@ -102,7 +103,7 @@ class HostCode:
         for name, spec in self.group.variables.items():
             if spec.role in STORED_ROLES:
                 names.arrays[name] = ArrayAccess(f"{self.group.name}.{name}",
-                                                 _element_type(spec.kind, self.float_type),
+                                                 element_type(spec.kind, self.float_type),
                                                  spec.shared)
         for eq_name, eq in self.group.equations.items():
             if eq.type == "subexpression" and eq.expr is not None:
@@ -128,12 +129,12 @@ class HostCode:
              time: float) -> dict[str, np.ndarray]:
         arrays = {f"{self.group.name}.{n}": np.ascontiguousarray(a)
                   for n, a in self._own_arrays().items()}
-        declarations = [ArrayOp(name, _type_of(array), len(array)) for name, array in
+        declarations = [ArrayOp(name, type_of(array), len(array)) for name, array in
                         arrays.items()] + list(extra.values())
         for op in extra.values():
             arrays[op.array_name] = np.zeros(op.length, op.element_type.numpy_dtype)
         for name, values in self.input_values.items():
-            declarations.append(ArrayOp(name, _type_of(values), len(values)))
+            declarations.append(ArrayOp(name, type_of(values), len(values)))
             arrays[name] = values
         module = Module(declarations + [kernel])
         seed, stream = initialiser_streams.take()
@@ -186,7 +187,8 @@ class HostCode:
         return arrays["_result"], inferred
 
 
-def _type_of(array: np.ndarray) -> Type:
+def type_of(array: np.ndarray) -> Type:
+    """The IR type whose numpy dtype `array` has (arrays handed to host code keep their dtype)."""
     for candidate in Type:
         if candidate.numpy_dtype == array.dtype:
             return candidate

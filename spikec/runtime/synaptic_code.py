@@ -23,7 +23,7 @@ from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_ops import CastOp, LoadOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import BodyEmitter
-from spikec.runtime.host_code import HostCode, _element_type, _type_of
+from spikec.runtime.host_code import HostCode, element_type, type_of
 from spikec.units import DIMENSIONLESS
 
 _COUNTS = ("N_incoming", "N_outgoing")
@@ -111,7 +111,7 @@ class SynapticHostCode(HostCode):
             self.input_values[array] = np.ascontiguousarray(source.values.read(variable))
             at = emitter.constant(0, Type.I64) if spec.shared else index[side]()
             emitter.values[name] = emitter.body.add(LoadOp(
-                array, at, _element_type(kind, self.float_type), name))
+                array, at, element_type(kind, self.float_type), name))
         for name in sorted(used & set(_COUNTS)):
             if not self.connecting and name not in emitter.values:
                 emitter.values[name] = self._count(emitter, kernel, name)
@@ -126,7 +126,7 @@ class SynapticHostCode(HostCode):
         values = np.ascontiguousarray(self.bindings[name])
         array = f"_pairs.{name}"
         self.input_values[array] = values
-        loaded = emitter.body.add(LoadOp(array, kernel.index, _type_of(values), name))
+        loaded = emitter.body.add(LoadOp(array, kernel.index, type_of(values), name))
         return emitter.body.add(CastOp(loaded, Type.I64)) if loaded.type == Type.I32 else loaded
 
     def _count(self, emitter: BodyEmitter, kernel: KernelOp, name: str):
