@@ -1,0 +1,134 @@
+"""Where a GPU step goes: every launch of a tick timed on its own, for a benchmark model.
+
+    python3 benchmarks/cuda_step_profile.py microcircuit 7717 --warmup 0.05 --ticks 200 --out p.json
+
+The model is built as `benchmarks/run.py` builds it (spikec, device cuda, no monitors), run for
+`--warmup` biological seconds (so that the network is in its steady state: spikes in the rings),
+then timed twice:
+
+* `graph`: `net.run` of `--ticks` ticks (graph replays, as in a benchmark), per tick;
+* `launches`: the same schedule recorded launch by launch on the stream, outside a graph, with a
+  CUDA event before and after each launch. A launch's time is the gap between its two events:
+  the kernel plus the GPU's own cost of starting it (host launch cost is hidden as long as the
+  host keeps ahead, which it does for kernels of more than a few us; the table says when the
+  host was the limit: launch-by-launch time per tick far above the sum of the launches).
+
+Per kernel the table gives the launches per tick, the grid, the median and the total us per tick
+over the timed ticks, sorted by total. That is the measurement behind docs/performance.md's
+microcircuit section; it needs the GPU (`cuda_driver` available).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TimedDriver:
+    """The CUDA driver module with `launch` wrapped: an event pair around every launch."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.launches: list[tuple[str, int, int, object, object]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.driver, name)
+
+    def launch(self, function, grid, block, args=(), stream=None, shared_mem=0):
+        start, end = self.driver.Event(), self.driver.Event()
+        start.record(stream)
+        self.driver.launch(function, grid, block, args, stream, shared_mem)
+        end.record(stream)
+        self.launches.append((function.name, grid, block, start, end))
+
+
+def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import spikec
+    from benchmarks.run import MODELS
+
+    module_name, options, *_ = MODELS[model]
+    models = importlib.import_module(f"benchmarks.models.{module_name}")
+    spikec.set_device("cuda")
+    spikec.seed(1)
+    start = time.perf_counter()
+    net, info = models.build(spikec, size, monitor=False, **options)
+    setup_s = time.perf_counter() - start
+    start = time.perf_counter()
+    net.run(0 * spikec.ms, namespace={})
+    compile_s = time.perf_counter() - start
+    net.run(warmup * spikec.second, namespace={})
+    executable = net.build.executable
+    dt = float(spikec.defaultclock.dt / spikec.second)
+
+    start = time.perf_counter()
+    net.run(ticks * dt * spikec.second, namespace={})
+    graph_us = (time.perf_counter() - start) / ticks * 1e6
+
+    if executable.tick_block:  # every tick in one launch: nothing to split
+        raise SystemExit(f"{model} {size} runs on the one-block tick kernel "
+                         "(SPIKEC_CUDA_TICK_KERNEL=0 to profile its launches)")
+    timed = TimedDriver(executable.cuda)
+    executable.cuda = timed
+    try:
+        executable.context.make_current()
+        start = time.perf_counter()
+        executable.record_ticks(executable.stream, ticks)
+        executable.stream.synchronize()
+        launches_us = (time.perf_counter() - start) / ticks * 1e6
+    finally:
+        executable.cuda = timed.driver
+    per_kernel: dict[str, list[float]] = defaultdict(list)
+    grids: dict[str, set] = defaultdict(set)
+    for name, grid, block, start_event, end_event in timed.launches:
+        per_kernel[name].append(start_event.elapsed_ms(end_event) * 1e3)
+        grids[name].add((grid, block))
+    kernels = []
+    for name, times in per_kernel.items():
+        kernels.append({"kernel": name, "launches_per_tick": len(times) / ticks,
+                        "grids": sorted(grids[name]), "median_us": statistics.median(times),
+                        "total_us_per_tick": sum(times) / ticks})
+    kernels.sort(key=lambda k: -k["total_us_per_tick"])
+    return {"model": model, "size": size, "neurons": info["neurons"],
+            "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
+            "compile_s": compile_s, "warmup_bio_s": warmup, "ticks": ticks,
+            "graph_us_per_tick": graph_us, "launch_by_launch_us_per_tick": launches_us,
+            "sum_of_launches_us_per_tick": sum(k["total_us_per_tick"] for k in kernels),
+            "launches_per_tick": sum(k["launches_per_tick"] for k in kernels), "kernels": kernels}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model")
+    parser.add_argument("size", type=int)
+    parser.add_argument("--warmup", type=float, default=0.05, help="biological seconds first")
+    parser.add_argument("--ticks", type=int, default=200)
+    parser.add_argument("--top", type=int, default=25, help="kernels in the printed table")
+    parser.add_argument("--out", help="JSON file")
+    options = parser.parse_args()
+    result = profile(options.model, options.size, options.warmup, options.ticks)
+    print(f"{result['model']} {result['neurons']} neurons, {result['synapses']} synapses: "
+          f"setup {result['setup_s']:.1f} s, compile {result['compile_s']:.1f} s")
+    print(f"per tick: graph {result['graph_us_per_tick']:.1f} us; launch by launch "
+          f"{result['launch_by_launch_us_per_tick']:.1f} us; sum of launches "
+          f"{result['sum_of_launches_us_per_tick']:.1f} us over {result['launches_per_tick']:.1f} "
+          "launches")
+    print(f"{'kernel':60} {'per tick':>8} {'median us':>9} {'us/tick':>8}  grid x block")
+    for k in result["kernels"][:options.top]:
+        grids = ", ".join(f"{g}x{b}" for g, b in k["grids"][:3])
+        print(f"{k['kernel'][:60]:60} {k['launches_per_tick']:8.2f} {k['median_us']:9.2f} "
+              f"{k['total_us_per_tick']:8.2f}  {grids}")
+    if options.out:
+        Path(options.out).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
