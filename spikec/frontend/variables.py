@@ -8,6 +8,7 @@ later attaches a storage object through which the same attribute reaches device 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -102,6 +103,9 @@ class HostValues:
         self.owner = owner
         self.size = size
         self.specs = specs
+        # Writes per variable: a network re-reads a variable it compiles in (per-synapse delays)
+        # only when this count moved, not on every run.
+        self.write_counts: Counter[str] = Counter()
         self.arrays: dict[str, np.ndarray] = {}
         for name, spec in specs.items():
             if spec.role in (SUBEXPRESSION_ROLE, INDEX, CONSTANT):
@@ -126,6 +130,7 @@ class HostValues:
             grown[:len(array)] = array
             grown[len(array):] = value
             self.arrays[name] = grown
+            self.write_counts[name] += 1
         self.size = size
 
     def read(self, name: str) -> np.ndarray:
@@ -133,12 +138,14 @@ class HostValues:
 
     def write(self, name: str, values: np.ndarray, index: Any = slice(None)) -> None:
         self.arrays[name][index] = values
+        self.write_counts[name] += 1
 
     def all_arrays(self) -> dict[str, np.ndarray]:
         return {name: array.copy() for name, array in self.arrays.items()}
 
     def write_array(self, name: str, values: np.ndarray) -> None:
         self.arrays[name][...] = values
+        self.write_counts[name] += 1
 
 
 class VariableView:

@@ -23,6 +23,8 @@ from spikec.frontend.operations import NetworkOperation
 from spikec.frontend.poisson_input import PoissonInput
 from spikec.frontend.subgroups import Subgroup, element_range
 from spikec.frontend.synapses import Synapses
+from spikec.frontend.variables import DELAY
+from spikec.ir.kernel_ops import WriteOp
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
 from spikec.runtime.connectivity import connectivity_arrays, queue_order
@@ -58,6 +60,8 @@ class Build:
     executable: Executable
     drains: list[MonitorDrain]
     clocks: list[Clock]
+    # Arrays that the kernels write: delays among them are re-read before every run.
+    written_arrays: frozenset[str] = frozenset()
 
 
 class Network:
@@ -70,6 +74,7 @@ class Network:
         self.t_seconds = 0.0
         self.snapshots: dict[str, dict] = {}
         self.pipeline_settings: dict[str, object] = {}  # e.g. print_after_all for `spikec ir`
+        self.delay_cache = DelaySignatures()
         self.add(*objects)
 
     @property
@@ -108,8 +113,9 @@ class Network:
         clocks = {id(c): c for obj in objects for c in _clocks(obj)}
         # A pathway's delays are compiled in (a homogeneous delay, the rings' length, the
         # queue tables' order): changing them rebuilds.
-        delays = tuple((id(obj), name, delay_signature(obj, name)) for obj in objects
-                       if isinstance(obj, Synapses) for name in obj.pathways)
+        written = self.build.written_arrays if self.build is not None else frozenset()
+        delays = tuple((id(obj), name, self.delay_cache.get(obj, name, written))
+                       for obj in objects if isinstance(obj, Synapses) for name in obj.pathways)
         # Inputs attached to a group after a run (set_spikes, a new PoissonInput) rebuild too.
         inputs = tuple((id(obj), getattr(obj, "input_version", 0),
                         tuple(id(p) for p in getattr(obj, "poisson_inputs", ()))) for obj in objects)
@@ -137,8 +143,11 @@ class Network:
         for obj in objects:
             if isinstance(obj, Group):
                 obj.values = ExecutableValues(executable, obj)
+                if isinstance(obj, Synapses):  # same delays, now in the executable
+                    self.delay_cache.moved(obj)
         drains = [make_drain(obj, executable) for obj in objects if isinstance(obj, MONITORS)]
-        self.build = Build(signature, compiled, executable, drains, clocks)
+        written = frozenset(op.array.name for op in compiled.kernel_ir.walk() if isinstance(op, WriteOp))
+        self.build = Build(signature, compiled, executable, drains, clocks, written)
         return self.build
 
     def _initial_arrays(self, objects: list[Any], compiled: CompiledModel) -> dict[str, np.ndarray]:
@@ -224,12 +233,51 @@ class Network:
                               hint=f"stored: {', '.join(self.snapshots) or 'nothing'}")
         snapshot = self.snapshots[name]
         executable = self.build.executable
+        self.delay_cache.clear()  # the arrays below are written past the storage's counts
         for array_name, values in snapshot["arrays"].items():
             executable.write(array_name, values)
         executable.clock_steps = dict(snapshot["steps"])
         for drain in self.build.drains:
             drain.monitor.recorded.restore(snapshot["recorded"][drain.name])
         self.t_seconds = snapshot["t"]
+
+
+class DelaySignatures:
+    """Each pathway's `delay_signature`, read again only when its delays may have changed.
+
+    Reading per-synapse delays costs O(synapses) (from the GPU, then rounded and hashed: about
+    0.4 s per run at 3e7 synapses, more than the run itself for the microcircuit's 1 s at full
+    scale). They change only through a write to the delay variable (counted by the group's
+    storage), a restore (which clears this cache), or model code that writes them (`written`:
+    such pathways are read every time)."""
+
+    def __init__(self):
+        self.entries: dict[tuple[int, str], tuple[Any, int, Any]] = {}
+
+    @staticmethod
+    def variable(pathway: str) -> str:
+        return DELAY if pathway == "pre" else f"{pathway}_delay"
+
+    def get(self, synapses: Synapses, pathway: str, written: frozenset[str]) -> Any:
+        variable = self.variable(pathway)
+        values = synapses.values
+        count = values.write_counts[variable]
+        entry = self.entries.get((id(synapses), pathway))
+        if (entry is None or entry[0] is not values or entry[1] != count
+                or f"{synapses.name}.{variable}" in written):
+            entry = (values, count, delay_signature(synapses, pathway))
+            self.entries[(id(synapses), pathway)] = entry
+        return entry[2]
+
+    def moved(self, synapses: Synapses) -> None:
+        """`synapses.values` was replaced by storage holding the same values."""
+        for pathway in synapses.pathways:
+            entry = self.entries.get((id(synapses), pathway))
+            if entry is not None:
+                self.entries[(id(synapses), pathway)] = (synapses.values, 0, entry[2])
+
+    def clear(self) -> None:
+        self.entries.clear()
 
 
 def _flatten(objects: Iterable[Any]) -> Iterable[Any]:

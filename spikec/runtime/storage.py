@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ class ExecutableValues:
     def __init__(self, executable: Executable, group: Group):
         self.executable = executable
         self.group = group
+        self.write_counts: Counter[str] = Counter()  # as HostValues'
         self.stored = [name for name, spec in group.variables.items()
                        if spec.role not in (SUBEXPRESSION_ROLE, INDEX, CONSTANT)]
 
@@ -31,12 +33,14 @@ class ExecutableValues:
         array = self.read(name)
         array[index] = values
         self.executable.write(self._array(name), array)
+        self.write_counts[name] += 1
 
     def all_arrays(self) -> dict[str, np.ndarray]:
         return {name: self.read(name) for name in self.stored}
 
     def write_array(self, name: str, values: np.ndarray) -> None:
         self.executable.write(self._array(name), values)
+        self.write_counts[name] += 1
 
     def time(self) -> float:
         clock = self.group.clock
