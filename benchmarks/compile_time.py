@@ -2,19 +2,27 @@
 
     python benchmarks/compile_time.py --device cpu --out compile_time.json
 
-For each model (LIF, COBAHH uncoupled, Izhikevich) two fresh processes run `build + net.run(0*ms)`:
+For each model (LIF, COBAHH uncoupled, Izhikevich; and the benchmark models of
+`benchmarks/models/` at 1000 neurons: CUBA, COBAHH pseudo-coupled, Brunel-Hakim, STDP,
+mushroom body) two fresh processes run `build + net.run(0*ms)`:
 'cold' with an empty cache directory (`SPIKEC_CACHE_DIR`: kernel cache and integration cache),
 'warm' with the directory the cold one left. Each process reports:
 
     import            `import spikec`
-    objects           the model script's objects (NeuronGroup: parsing, checks, initial values)
+    objects           the model script's objects (NeuronGroup: parsing, checks, initial values;
+                      connect and synaptic host code included)
+    connect           `Synapses.connect` (part of objects: generator walk, compiled or numpy)
+    run0              `net.run(0*ms)`: what benchmarks/run.py reports as compile_s
     model_ir          the frontend's `build_model_ir`
     pipeline_setup    parsing the pipeline string (importing the pass modules)
     pass:<name>       each pass, as the pass manager times it
     manager_overhead  the pass manager's own work (verification, reproducer bookkeeping)
+    pipeline_cache    the pipeline cache's own work (key: printing and hashing the model IR;
+                      decoding a hit; encoding and writing a miss)
     backend           `create_executable` (code generation or cache load, JIT, arrays)
+    initial_arrays    the executable's initial arrays (state, connectivity, queue tables)
     after_import      everything after `import spikec` up to the end of `run(0*ms)`
-    other             after_import minus the stages above (initial arrays, storage, monitors)
+    other             after_import minus the stages above (storage, monitors, drains)
 
 Stage times are measured by wrapping the runtime's functions in the child process. With
 `--repeats N` the cold/warm pair runs N times (each cold one with a new empty directory); the
@@ -67,7 +75,18 @@ def izhikevich(sim):
     return sim.Network(G)
 
 
-MODELS = {"lif": lif, "cobahh": cobahh, "izhikevich": izhikevich}
+def _benchmark(module: str, **options):
+    def build(sim):
+        import importlib
+        return importlib.import_module(f"benchmarks.models.{module}").build(sim, 1000, **options)[0]
+    return build
+
+
+MODELS = {"lif": lif, "cobahh": cobahh, "izhikevich": izhikevich,
+          "cuba": _benchmark("cuba"), "cobahh_pseudo": _benchmark("cobahh", coupling="pseudo"),
+          "brunel_hakim": _benchmark("brunel_hakim"), "stdp": _benchmark("stdp"),
+          "mushroom_body": _benchmark("mushroom_body")}
+BENCHMARK_MODELS = ["cuba", "cobahh_pseudo", "brunel_hakim", "stdp", "mushroom_body"]
 
 
 def measure(model: str, device: str) -> dict:
@@ -90,26 +109,38 @@ def measure(model: str, device: str) -> dict:
     import spikec
     times["import"] = time.perf_counter() - start
     import spikec.passes.manager as manager
+    import spikec.runtime.code_runner as code_runner
     import spikec.runtime.compile as compile_module
     import spikec.runtime.network as network
     timed(compile_module, "build_model_ir", "model_ir")
     timed(manager, "parse_pipeline", "pipeline_setup")
     timed(manager.PassManager, "run", "pass_manager")
     timed(network, "create_executable", "backend")
+    timed(code_runner, "build_synapses", "connect")
+    timed(network.Network, "_initial_arrays", "initial_arrays")
+    if hasattr(compile_module, "lower_model"):
+        timed(compile_module, "lower_model", "lowering")
 
     spikec.set_device(device)
     spikec.seed(1)
     begin = time.perf_counter()
     net = MODELS[model](spikec)
     times["objects"] = time.perf_counter() - begin
-    net.run(0 * spikec.ms)
+    start = time.perf_counter()
+    net.run(0 * spikec.ms, namespace={})
+    times["run0"] = time.perf_counter() - start
     times["after_import"] = time.perf_counter() - begin
     passes = 0.0
     for record in net.build.compiled.report.records:
         times[f"pass:{record.name}"] = record.seconds
         passes += record.seconds
-    times["manager_overhead"] = times.pop("pass_manager") - passes
-    staged = sum(v for k, v in times.items() if k not in ("import", "after_import"))
+    manager_seconds = times.pop("pass_manager", 0.0)
+    times["manager_overhead"] = manager_seconds - passes
+    if "lowering" in times:  # the pipeline cache's own work: key, encoding, disk
+        times["pipeline_cache"] = (times.pop("lowering") - manager_seconds
+                                   - times.get("pipeline_setup", 0.0))
+    staged = sum(v for k, v in times.items()
+                 if k not in ("import", "after_import", "connect", "run0"))
     times["other"] = times["after_import"] - staged
     return {"model": model, "device": device, "seconds": times}
 
@@ -131,7 +162,8 @@ def run_model(model: str, device: str, cache: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS),
+                        help=f"default: all; 'benchmarks' = {' '.join(BENCHMARK_MODELS)}")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="compile_time.json")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
@@ -140,8 +172,10 @@ def main() -> None:
         sys.path.insert(0, str(ROOT))
         print(json.dumps(measure(*options.one)))
         return
+    models = [m for name in options.models
+              for m in (BENCHMARK_MODELS if name == "benchmarks" else [name])]
     rows = []
-    for model in options.models:
+    for model in models:
         runs = []
         for _ in range(options.repeats):
             with tempfile.TemporaryDirectory() as cache:
