@@ -1,6 +1,7 @@
 """Where spikec keeps what it caches on disk: `$SPIKEC_CACHE_DIR` (default `~/.cache/spikec`), one
-folder per cache (`integrate/`, `parsers/`; compiled kernels at the top). `SPIKEC_CACHE_DIR=off`
-(or `none`, `0`, `false`, `no`, empty) turns every disk cache off; the in-memory levels stay."""
+folder per cache (`integrate/`, `parsers/`, `pipeline/`; compiled kernels at the top).
+`SPIKEC_CACHE_DIR=off` (or `none`, `0`, `false`, `no`, empty) turns every disk cache off; the
+in-memory levels stay."""
 
 from __future__ import annotations
 

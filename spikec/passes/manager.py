@@ -37,7 +37,11 @@ class PassRecord:
 
 @dataclass
 class PipelineReport:
+    """The passes' records; none when the result came from the pipeline cache (`from_cache`:
+    no pass ran, see `spikec/passes/pipeline_cache.py`)."""
+
     records: list[PassRecord] = field(default_factory=list)
+    from_cache: bool = False
 
     @property
     def changed(self) -> bool:
