@@ -40,7 +40,7 @@ from llvmlite import ir
 from spikec.backends import philox_llvm
 from spikec.backends.abi import STATE_ERROR, STATE_SEED
 from spikec.backends.cache import CompileCache, default_cache
-from spikec.backends.cpu import CpuHooks, host_target_machine, new_host_target_machine, optimize
+from spikec.backends.cpu import CpuHooks, host_target, jit
 from spikec.backends.lower_to_llvm import (F64, I1, I32, I64, REGISTER_TYPES, KernelLowering,
                                            LoweredModule, can_lower)
 from spikec.ir.core import Op, Value
@@ -372,15 +372,10 @@ def compile_connect(code: CandidateCode, cache: CompileCache | None = None) -> C
     builder = _ConnectFunction(code)
     text = str(builder.build())
     cache = default_cache() if cache is None else cache
-    machine = host_target_machine()
-    key = cache.key(text, f"connect:{machine.triple}:{llvm.get_host_cpu_name()}")
+    key = cache.key(text, f"connect:{host_target()}")
 
     def compile_() -> ConnectProgram:
-        parsed = llvm.parse_assembly(text)
-        parsed.verify()
-        optimize(parsed, machine)
-        engine = llvm.create_mcjit_compiler(parsed, new_host_target_machine())
-        engine.finalize_object()
+        engine, _ = jit(text, cache, key)  # machine code from the disk cache when there
         function = _SIGNATURE(engine.get_function_address(FUNCTION))
         return ConnectProgram(engine, function, builder.lowered.errors,
                               time.perf_counter() - start)

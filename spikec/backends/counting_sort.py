@@ -1,5 +1,6 @@
-"""A stable counting sort of int32 keys, compiled once per process: O(M + K) where numpy's stable
-argsort of int32 is O(M log M) (timsort; its O(M) radix sort is for 16-bit keys only).
+"""A stable counting sort of int32 keys, compiled once per process (machine code cached on disk):
+O(M + K) where numpy's stable argsort of int32 is O(M log M) (timsort; its O(M) radix sort is
+for 16-bit keys only).
 
     i64 @spikec_key_counts(i64 %M, ptr %keys, ptr %then, ptr %counts)
 
@@ -23,10 +24,10 @@ import ctypes
 import functools
 
 import numpy as np
-from llvmlite import binding as llvm
 from llvmlite import ir
 
-from spikec.backends.cpu import CpuHooks, host_target_machine, new_host_target_machine, optimize
+from spikec.backends.cache import default_cache
+from spikec.backends.cpu import CpuHooks, host_target, jit
 from spikec.backends.lower_to_llvm import I32, I64, VOID, for_range
 
 FUNCTION = "spikec_counting_scatter"
@@ -91,12 +92,11 @@ def _define_counts(module: ir.Module) -> None:
 
 @functools.cache
 def _compiled():
-    """The engine (kept alive with the functions) and the two functions, built on first use."""
-    parsed = llvm.parse_assembly(str(_module()))
-    parsed.verify()
-    optimize(parsed, host_target_machine())
-    engine = llvm.create_mcjit_compiler(parsed, new_host_target_machine())
-    engine.finalize_object()
+    """The engine (kept alive with the functions) and the two functions, built on first use
+    (machine code from the kernel cache's disk level when an earlier process compiled it)."""
+    text = str(_module())
+    cache = default_cache()
+    engine, _ = jit(text, cache, cache.key(text, f"counting-sort:{host_target()}"))
     scatter = ctypes.CFUNCTYPE(None, ctypes.c_int64, *([ctypes.c_void_p] * 4))
     counts = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, *([ctypes.c_void_p] * 3))
     return (engine, scatter(engine.get_function_address(FUNCTION)),

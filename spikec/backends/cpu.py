@@ -126,31 +126,22 @@ class CpuProgram:
     from_disk: bool
 
 
-def compile_cpu(module: Module, cache: CompileCache | None = None, threaded: bool = False,
-                grain: int = cpu_threads.GRAIN) -> CpuProgram:
-    """The CPU program of `module`, from the cache when it was compiled before: `@spikec_run`, or
-    with `threaded` `@spikec_run_threads` (chunks of positions a multiple of `grain`)."""
-    cache = default_cache() if cache is None else cache
+def host_target() -> str:
+    """The host's triple, CPU name and features: what machine code compiled here depends on."""
     machine = host_target_machine()
-    target = f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}"
-    if threaded:
-        target += f":threads:{grain}"
-        cpu_threads.register_thread_symbols()
-    key = cache.key(print_module(module), target)
-    return cache.get_or_build(key, lambda: _compile(module, machine, cache, key, threaded, grain))
+    return f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}"
 
 
-def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, key: str, threaded: bool,
-             grain: int) -> CpuProgram:
-    start = time.perf_counter()
-    plan = ModulePlan(module)
-    lowered = cpu_threads.lower_threaded(plan, CpuHooks, grain) if threaded else lower_for_cpu(plan)
-    parsed = llvm.parse_assembly(str(lowered.llvm_module))
+def jit(text: str, cache: CompileCache, key: str) -> tuple[llvm.ExecutionEngine, bool]:
+    """An MCJIT engine of the LLVM IR `text` and whether its machine code came from the cache's
+    disk level (`<key>.o`, through MCJIT's object-cache hooks): on a hit LLVM neither optimizes
+    nor generates code; on a miss it does both and the object file is kept for later processes."""
+    parsed = llvm.parse_assembly(text)
     parsed.verify()
     cached_object = cache.read(key, ".o")
     if cached_object is None:
         cache.statistics.misses += 1
-        optimize(parsed, machine)
+        optimize(parsed, host_target_machine())
     engine = llvm.create_mcjit_compiler(parsed, new_host_target_machine())
 
     def notify(_module: llvm.ModuleRef, data: bytes) -> None:
@@ -159,13 +150,34 @@ def _compile(module: Module, machine: llvm.TargetMachine, cache: CompileCache, k
 
     engine.set_object_cache(notify, lambda _module: cached_object)
     engine.finalize_object()
+    return engine, cached_object is not None
+
+
+def compile_cpu(module: Module, cache: CompileCache | None = None, threaded: bool = False,
+                grain: int = cpu_threads.GRAIN) -> CpuProgram:
+    """The CPU program of `module`, from the cache when it was compiled before: `@spikec_run`, or
+    with `threaded` `@spikec_run_threads` (chunks of positions a multiple of `grain`)."""
+    cache = default_cache() if cache is None else cache
+    target = host_target()
+    if threaded:
+        target += f":threads:{grain}"
+        cpu_threads.register_thread_symbols()
+    key = cache.key(print_module(module), target)
+    return cache.get_or_build(key, lambda: _compile(module, cache, key, threaded, grain))
+
+
+def _compile(module: Module, cache: CompileCache, key: str, threaded: bool, grain: int) -> CpuProgram:
+    start = time.perf_counter()
+    plan = ModulePlan(module)
+    lowered = cpu_threads.lower_threaded(plan, CpuHooks, grain) if threaded else lower_for_cpu(plan)
+    engine, from_disk = jit(str(lowered.llvm_module), cache, key)
     if threaded:
         address = engine.get_function_address(cpu_threads.RUN_THREADS_FUNCTION)
         run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)(address)
     else:
         address = engine.get_function_address(RUN_FUNCTION)
         run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(address)
-    return CpuProgram(engine, run, lowered.errors, time.perf_counter() - start, cached_object is not None)
+    return CpuProgram(engine, run, lowered.errors, time.perf_counter() - start, from_disk)
 
 
 class CpuExecutable(Executable):

@@ -62,3 +62,38 @@ def test_a_program_loaded_from_disk_runs_like_a_fresh_one(tmp_path):
 def test_the_disk_cache_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("SPIKEC_CACHE_DIR", "off")
     assert CompileCache.from_environment().directory is None
+
+
+NETWORK = textwrap.dedent("""
+    import hashlib
+    import spikec
+    from spikec.backends.cache import default_cache
+    from benchmarks.models import brunel_hakim
+    spikec.seed(3)
+    net = brunel_hakim.build(spikec, 300, delays="heterogeneous")[0]
+    net.run(5 * spikec.ms, namespace={})
+    executable = net.build.executable
+    digest = hashlib.sha256()
+    for op in net.build.compiled.kernel_ir.ops:
+        if op.name == "kernel.array":
+            digest.update(executable.read(op.attributes["sym_name"].name).tobytes())
+    statistics = default_cache().statistics
+    print(statistics.misses, statistics.disk_hits, digest.hexdigest())
+""")
+
+
+def test_a_fresh_process_with_a_filled_cache_compiles_nothing(tmp_path):
+    """Connect walkers, the CSR build's counting sort and the network's kernels all come from the
+    disk cache in a second process (no LLVM optimization or code generation), and it simulates
+    bit for bit as the first."""
+    path = os.pathsep.join([os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])])
+    environment = {**os.environ, "SPIKEC_CACHE_DIR": str(tmp_path), "PYTHONPATH": path}
+    runs = [subprocess.run([sys.executable, "-c", NETWORK], capture_output=True, text=True,
+                           env=environment) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    (misses, disk_hits, first), (misses_again, disk_hits_again, second) = (
+        run.stdout.split() for run in runs)
+    assert int(misses) >= 3 and int(disk_hits) == 0  # a connect walker, counting sort, kernels
+    assert (int(misses_again), int(disk_hits_again)) == (0, int(misses))
+    assert first == second
