@@ -19,3 +19,17 @@ def test_no_file_when_disk_caches_are_off(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert lalr_parser(expression_grammar_text(), "expression").parse("a + b") is not None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_connect_generator_tables_are_cached(tmp_path, monkeypatch):
+    from spikec.frontend import connect_code
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", str(tmp_path))
+    text = "k for k in sample(i - 3, i + 4, p=0.5) if k != i"
+    connect_code._generator_parser.cache_clear()
+    try:
+        built = connect_code.parse_generator(text)
+        assert len(list((tmp_path / "parsers").glob("generator-*.lark"))) == 1
+        connect_code._generator_parser.cache_clear()  # a new process: tables from the file
+        assert connect_code.parse_generator(text) == built
+    finally:
+        connect_code._generator_parser.cache_clear()
