@@ -192,27 +192,36 @@ def event_driven_update(owner: ObjectOp) -> tuple[Statement, ...]:
     """Statements advancing the object's `(event-driven)` equations exactly over the time since
     their last update, `t - lastupdate` (Brian: the `exact` solution with dt replaced); the
     caller adds `lastupdate = t` after the pathway's code. Raises EquationError when they are
-    not linear (Brian: use `(clock-driven)` instead)."""
+    not linear (Brian: use `(clock-driven)` instead). Through the integration cache, as the
+    clock-driven equations (method `event-driven` in the key): a hit needs no sympy."""
     variables = owner.variables()
     equations = [op for op in owner.members(EquationOp) if op.attributes["kind"] == "differential"
                  and EVENT_DRIVEN in variables[op.sym_name].attributes.get("flags", ())]
     if not equations:
         return ()
-    from spikec.ir.expression_sympy import symbol
-    from spikec.passes.state_updaters import UnsupportedEquations
-    from spikec.passes.state_updaters.exact import exact
-    from spikec.passes.state_updaters.system import DT, T
-    system = differential_system(owner, equations)
-    try:
-        integration = exact(system)
-    except UnsupportedEquations as reason:
-        raise EquationError(f"@{owner.sym_name}: cannot solve the equations "
-                            f"{'; '.join(system.texts.values())} as event-driven ({reason})",
-                            hint="mark them (clock-driven) instead") from None
-    elapsed = T - symbol("lastupdate")
-    integration.statements = [(target, value.xreplace({DT: elapsed}) if hasattr(value, "xreplace")
-                               else value) for target, value in integration.statements]
-    return integration.code()
+
+    def integrate() -> tuple[str, tuple[Statement, ...]]:
+        from spikec.ir.expression_sympy import symbol
+        from spikec.passes.state_updaters import UnsupportedEquations
+        from spikec.passes.state_updaters.exact import exact
+        from spikec.passes.state_updaters.system import DT, T
+        system = differential_system(owner, equations)
+        try:
+            integration = exact(system)
+        except UnsupportedEquations as reason:
+            raise EquationError(f"@{owner.sym_name}: cannot solve the equations "
+                                f"{'; '.join(system.texts.values())} as event-driven ({reason})",
+                                hint="mark them (clock-driven) instead") from None
+        elapsed = T - symbol("lastupdate")
+        integration.statements = [(target, value.xreplace({DT: elapsed})
+                                   if hasattr(value, "xreplace") else value)
+                                  for target, value in integration.statements]
+        return EVENT_DRIVEN, integration.code()
+
+    cache = default_integration_cache()
+    key = cache.key(equation_trees(owner, equations), _unless_refractory(owner), (),
+                    (EVENT_DRIVEN,))
+    return cache.get_or_integrate(key, integrate)[1]
 
 
 __all__ = ["Integrate", "event_driven_update", "clock_driven_equations", "choose_and_integrate"]

@@ -3,6 +3,7 @@ bounded, a system is integrated once per cache, and a cache hit needs no sympy a
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -80,3 +81,25 @@ def test_a_cache_hit_does_not_import_sympy(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            env=env, cwd=ROOT, timeout=300) for _ in range(2)]
     assert [r.stdout.strip().splitlines()[-1] for r in runs] == ["True", "False"], runs[-1].stderr
+
+
+def test_event_driven_equations_are_integrated_once_per_cache(tmp_path, monkeypatch):
+    """STDP's `(event-driven)` traces go through the cache too: a new process with a filled
+    cache lowers the model without sympy's `exact` solver, to the same module."""
+    from spikec.ir.printer import print_module
+    exact_module = importlib.import_module("spikec.passes.state_updaters.exact")
+    from tests.passes.test_pipeline_cache import lowered_by_passes, model_ir_of
+
+    model_ir = model_ir_of("stdp")
+    cache = IntegrationCache(tmp_path)
+    monkeypatch.setattr(integration_cache, "_DEFAULT", [cache])
+    first = print_module(lowered_by_passes(model_ir))
+    assert cache.statistics.misses == 2  # the neurons' equations, the synapses' traces
+    fresh = IntegrationCache(tmp_path)
+    monkeypatch.setattr(integration_cache, "_DEFAULT", [fresh])
+
+    def no_sympy(system):
+        raise AssertionError("solved again")
+    monkeypatch.setattr(exact_module, "exact", no_sympy)
+    assert print_module(lowered_by_passes(model_ir)) == first
+    assert (fresh.statistics.disk_hits, fresh.statistics.misses) == (2, 0)
