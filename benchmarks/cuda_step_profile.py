@@ -7,7 +7,7 @@ The model is built as `benchmarks/run.py` builds it (spikec, device cuda, no mon
 then timed twice:
 
 * `net.run`: `net.run` of `--ticks` ticks, per tick (with the run's own host work);
-* `graph`: the executable's `run` of as many ticks (graph replays only), per tick;
+* `graph`: the executable's `run` of as many ticks (graph replays, or the tick kernel), per tick;
 * `profiled graph`: the same ticks captured into one graph with an event-record node before and
   after each kernel node (`CU_EVENT_RECORD_EXTERNAL`), replayed once. A launch's time is the gap
   between its two events: the kernel plus the GPU's cost of starting a graph node, without the
@@ -87,9 +87,14 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
     executable.run(ticks)
     graph_us = (time.perf_counter() - start) / ticks * 1e6
 
-    if executable.tick_block:  # every tick in one launch: nothing to split
-        raise SystemExit(f"{model} {size} runs on the one-block tick kernel "
-                         "(SPIKEC_CUDA_TICK_KERNEL=0 to profile its launches)")
+    result = {"model": model, "size": size, "neurons": info["neurons"],
+              "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
+              "compile_s": compile_s, "warmup_bio_s": warmup, "ticks": ticks,
+              "net_run_us_per_tick": net_run_us, "graph_us_per_tick": graph_us,
+              "tick_kernel": str(executable.tick_shape) if executable.tick_shape else None}
+    if executable.tick_shape:  # every tick in one launch: nothing to split
+        result["blocks"] = executable.tick_blocks
+        return result
     timed = TimedDriver(executable.cuda)
     executable.cuda = timed
     try:
@@ -115,12 +120,10 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
                         "grids": sorted(grids[name]), "median_us": statistics.median(times),
                         "total_us_per_tick": sum(times) / ticks})
     kernels.sort(key=lambda k: -k["total_us_per_tick"])
-    return {"model": model, "size": size, "neurons": info["neurons"],
-            "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
-            "compile_s": compile_s, "warmup_bio_s": warmup, "ticks": ticks,
-            "net_run_us_per_tick": net_run_us, "graph_us_per_tick": graph_us, "profiled_graph_us_per_tick": launches_us,
-            "sum_of_launches_us_per_tick": sum(k["total_us_per_tick"] for k in kernels),
-            "launches_per_tick": sum(k["launches_per_tick"] for k in kernels), "kernels": kernels}
+    result.update(profiled_graph_us_per_tick=launches_us,
+                  sum_of_launches_us_per_tick=sum(k["total_us_per_tick"] for k in kernels),
+                  launches_per_tick=sum(k["launches_per_tick"] for k in kernels), kernels=kernels)
+    return result
 
 
 def main() -> None:
@@ -135,6 +138,12 @@ def main() -> None:
     result = profile(options.model, options.size, options.warmup, options.ticks)
     print(f"{result['model']} {result['neurons']} neurons, {result['synapses']} synapses: "
           f"setup {result['setup_s']:.1f} s, compile {result['compile_s']:.1f} s")
+    if result["tick_kernel"]:
+        print(f"tick kernel {result['tick_kernel']} on {result['blocks']} blocks: per tick net.run "
+              f"{result['net_run_us_per_tick']:.1f} us, executable.run {result['graph_us_per_tick']:.1f} us")
+        if options.out:
+            Path(options.out).write_text(json.dumps(result, indent=1))
+        return
     print(f"per tick: net.run {result['net_run_us_per_tick']:.1f} us; "
           f"graph {result['graph_us_per_tick']:.1f} us; profiled graph "
           f"{result['profiled_graph_us_per_tick']:.1f} us; sum of launches "

@@ -93,18 +93,19 @@ class CudaProgram:
 
 
 def compile_cuda(module: Module, arch: str = DEFAULT_ARCH, cache: CompileCache | None = None,
-                 row_lanes: int | str = cuda_rows.AUTO, tick_block: int | None = None) -> CudaProgram:
+                 row_lanes: int | str = cuda_rows.AUTO,
+                 tick_shape: cuda_tick_kernel.TickShape | None = None) -> CudaProgram:
     """The PTX of `module` for `arch`, from the cache when it was generated before; with
-    `tick_block`, the one-block tick kernel for blocks of that many threads (`cuda_tick_kernel`)."""
+    `tick_shape`, the tick kernel of that shape (`cuda_tick_kernel`)."""
     cache = default_cache() if cache is None else cache
     _, libdevice_hash = libdevice_module()
-    key = cache.key(print_module(module), f"{TRIPLE}:{arch}:rows={row_lanes}:ticks={tick_block}", libdevice=libdevice_hash)
+    key = cache.key(print_module(module), f"{TRIPLE}:{arch}:rows={row_lanes}:ticks={tick_shape}", libdevice=libdevice_hash)
 
     def build() -> CudaProgram:
         timings = PtxTimings()
         start = time.perf_counter()
         plan = ModulePlan(module)
-        text = (cuda_tick_kernel.lower_for_tick_kernel(plan, tick_block, row_lanes) if tick_block
+        text = (cuda_tick_kernel.lower_for_tick_kernel(plan, tick_shape, row_lanes) if tick_shape
                 else lower_for_cuda(plan, row_lanes))
         timings.lower = time.perf_counter() - start
         cached = cache.read(key, ".ptx")
@@ -133,11 +134,12 @@ class CudaExecutable(Executable):
         self.context = cuda.Context.primary(device)
         # Threads per push row: "auto" (per kernel), or forced (`cuda_rows`; 1 = one per source).
         self.row_lanes = cuda_rows.parse_row_lanes(row_lanes)
-        # Small networks run every tick of a `run` in one launch of one block (`cuda_tick_kernel`:
-        # the policy, SPIKEC_CUDA_TICK_KERNEL or `tick_kernel=`); None: a launch per kernel.
-        self.tick_block = cuda_tick_kernel.choose_tick_block(self.plan, tick_kernel)
+        # Small and middle networks run every tick of a `run` in one launch, of one block or of a
+        # grid (`cuda_tick_kernel`: the policy, SPIKEC_CUDA_TICK_KERNEL or `tick_kernel=`); None:
+        # a launch per kernel.
+        self.tick_shape = cuda_tick_kernel.choose_tick_shape(self.plan, tick_kernel)
         self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache, self.row_lanes,
-                                    self.tick_block)
+                                    self.tick_shape)
         self.multiprocessors = cuda.Device(device).multiprocessor_count
         self.cu_module = cuda.Module(self.program.ptx, name="spikec", max_registers=max_registers())
         host = self.plan.check_arrays(arrays)
@@ -177,18 +179,31 @@ class CudaExecutable(Executable):
         self.close()
         self.context.make_current()
         self.context.synchronize()
-        if self.tick_block:
+        if self.tick_shape:
             self.tick_launch = self.prepare_tick_kernel()
             return
         self.graph = self.cuda.Graph.capture(lambda stream: self.record_ticks(stream, 1), self.stream)
 
     def prepare_tick_kernel(self):
-        """The launch of `spikec_ticks` (its last parameter, the tick count, is set per `run`)."""
-        lowered = self.program.text.lowered
-        args = [self.arrays[name] for name in cuda_tick_kernel.entry_arrays(lowered)] + [self.state]
-        args += [buffer for key in cuda_tick_kernel.entry_emits(lowered) for buffer in self.scratch[key][:3]]
-        return self.cuda.PreparedLaunch(self.cu_module.function(cuda_tick_kernel.ENTRY), 1, self.tick_block,
-                                        args + [np.int64(0)], self.stream)
+        """The launch of `spikec_ticks` (its last parameter, the tick count, is set per `run`):
+        its table of pointers, its barrier counter and its grid (for the grid shape: as many blocks
+        as the largest launch needs, at most as many as the GPU holds at once, launched
+        cooperatively so that all are resident)."""
+        lowered, shape = self.program.text.lowered, self.tick_shape
+        buffers = [self.arrays[name] for name in cuda_tick_kernel.entry_arrays(lowered)]
+        buffers += [buffer for key in cuda_tick_kernel.entry_emits(lowered) for buffer in self.scratch[key][:3]]
+        self.tick_table = self.cuda.DeviceArray.from_host(
+            np.array([buffer.device_pointer for buffer in buffers] or [0], dtype=np.uint64))
+        self.tick_barrier = self.cuda.DeviceArray.zeros(1, np.int64)
+        function = self.cu_module.function(cuda_tick_kernel.ENTRY)
+        blocks = 1
+        if shape.grid:
+            resident = function.max_active_blocks(shape.threads) * self.multiprocessors
+            blocks = max(1, min(resident, cuda_tick_kernel.grid_blocks(lowered, shape.threads)))
+        self.tick_blocks = blocks
+        return self.cuda.PreparedLaunch(function, blocks, shape.threads,
+                                        [self.tick_table, self.state, self.tick_barrier, np.int64(0)],
+                                        self.stream, cooperative=shape.grid)
 
     # -- the graphs ------------------------------------------------------------------------------
     def record_ticks(self, stream, ticks: int) -> None:
@@ -269,7 +284,7 @@ class CudaExecutable(Executable):
         self.plan.require_clocks()
         self.context.make_current()
         many, rest = divmod(ticks, self.ticks_per_graph)
-        if self.tick_block:  # one launch runs them all
+        if self.tick_shape:  # one launch runs them all
             self.tick_launch.params.set(self.tick_launch.params.count - 1, np.int64(ticks))
             self.tick_launch()
             many = rest = 0

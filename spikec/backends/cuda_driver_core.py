@@ -348,3 +348,8 @@ class Function:
         driver = _driver()
         attribute = getattr(driver.CUfunction_attribute, "CU_FUNC_ATTRIBUTE_" + name)
         return check(driver.cuFuncGetAttribute(attribute, self.handle), f"cuFuncGetAttribute({name})")
+
+    def max_active_blocks(self, threads: int, shared_bytes: int = 0) -> int:
+        """Blocks of `threads` threads that one multiprocessor holds at once (occupancy)."""
+        return int(check(_driver().cuOccupancyMaxActiveBlocksPerMultiprocessor(self.handle, threads, shared_bytes),
+                         f"cuOccupancyMaxActiveBlocksPerMultiprocessor('{self.name}')"))

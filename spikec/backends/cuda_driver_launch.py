@@ -113,18 +113,24 @@ class PreparedLaunch:
     """One kernel launch with everything resolved ahead: calling it costs one cuLaunchKernel.
 
     For step loops that are not captured in a graph; `params.set(i, value)` changes an argument
-    between calls."""
+    between calls. `cooperative`: cuLaunchCooperativeKernel, which fails rather than start a grid
+    whose blocks cannot all be resident at once (a kernel with a grid barrier needs that)."""
 
     def __init__(self, function: Function, grid: int | Sequence[int], block: int | Sequence[int],
                  args: Sequence[Any] | KernelParams = (), stream: Stream | None = None,
-                 shared_mem: int = 0):
+                 shared_mem: int = 0, cooperative: bool = False):
         self.function = function
         self.params = args if isinstance(args, KernelParams) else KernelParams(args)
         self._arguments = (function.handle, *_dim3(grid), *_dim3(block), shared_mem,
-                           stream_handle(stream), self.params.address, 0)
-        self._launch = _driver().cuLaunchKernel
+                           stream_handle(stream), self.params.address)
+        driver = _driver()
+        if cooperative:
+            self._launch, self._name = driver.cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel"
+        else:
+            self._launch, self._name = driver.cuLaunchKernel, "cuLaunchKernel"
+            self._arguments += (0,)
 
     def __call__(self) -> None:
         status, = self._launch(*self._arguments)
         if int(status):
-            check((status,), f"cuLaunchKernel('{self.function.name}')")
+            check((status,), f"{self._name}('{self.function.name}')")

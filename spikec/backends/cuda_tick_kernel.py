@@ -1,39 +1,56 @@
-"""The one-block tick kernel: for small networks, every tick of a `run(k)` inside one CUDA block.
+"""The tick kernel: every tick of a `run(k)` in one CUDA launch, on one block or on a grid.
 
-At small N a tick of the multi-kernel path (`spikec.backends.cuda`) is bound by its graph nodes
-(~0.8-1 us each, 4+ per tick), not by work. Here the whole schedule is one entry point,
+At small and middle N a tick of the multi-kernel path (`spikec.backends.cuda`) is bound by its
+graph nodes (~1-2 us each; 87 per tick for the microcircuit), not by work. Here the whole schedule
+is one entry point,
 
-    spikec_ticks(ptr array..., ptr state, [ptr flags, ptr values, ptr count per emit_spike], i64 ticks)
+    spikec_ticks(ptr table, ptr state, ptr barrier, i64 ticks)
 
-launched as one block of `block` threads (<= 1024), which runs `ticks` ticks:
+(`table`: the device pointers of `entry_arrays` then of each emit's flags, values and count, in
+`entry_emits` order; `barrier`: an i64 counter, zero when allocated), which runs `ticks` ticks:
 
-    thread 0: tick begin (due flags, leading clears); bar.sync
+    thread 0 of block 0: tick begin (due flags, leading clears); barrier
     per tick:  per schedule step, in order:
-                 launch: the kernel body as a block-strided loop (start = threadIdx, stride =
-                         blockDim), then bar.sync; per emit_spike the one-block ordered compaction
-                         (`cuda_codegen.build_compaction_kernel` as a device function), bar.sync
-                 clear:  thread 0 clears the list if its clock is due; bar.sync
-               thread 0: tick end (advance the due clocks), then the next tick's begin; bar.sync
+                 launch: the kernel body as a strided loop over the launch's threads; each
+                         emit_spike leaves a pending compaction
+                 clear:  thread 0 of block 0 clears the list if its clock is due
+               grouped in phases of independent steps (`tick_phases`), a barrier after each
+               phase; then the phase's compactions (the one-block ordered compaction,
+               `cuda_codegen.build_compaction_kernel` as a device function) run, one list per
+               block, followed by a barrier
+               thread 0 of block 0: tick end (advance the due clocks), the next tick's begin; barrier
+
+Two shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the barrier; start =
+threadIdx, stride = blockDim), or a grid of as many blocks as the GPU holds at once, launched
+cooperatively (so they are all resident), with a grid barrier (`bar.sync`, then thread 0 of each
+block: fence, an atomic add on the counter, a spin until all blocks of this barrier arrived,
+fence; `bar.sync`) and CUDA's grid-stride ranges. Independent steps share a phase: the
+microcircuit's eight populations run in one phase, their compactions in the next, its 64 sends
+in the third.
 
 The kernel bodies are those of `lower_to_llvm` with `TickKernelHooks`: the CUDA hooks (due-flag
 exit, libdevice, global atomics, flag-pass emission) with the kernels as internal device
-functions that O3 inlines. With one block, CUDA's grid-stride ranges (ctaid = 0, nctaid = 1)
-already are block-strided, and a mapping of a row to a warp becomes a warp of the block. The
-launches' invariants are constants, as on the CPU. Semantics are those of the multi-kernel path:
-clocks not due skip their launches, errors are recorded in the state words, spike lists keep
-position order, monitors' buffers are written by their kernels. `bar.sync` orders global memory
-within the block, so every step sees the stores of the steps before it.
+functions that O3 inlines; a mapping of a row to a warp becomes a warp of the block. The
+launches' invariants are constants, as on the CPU; the arrays' pointers are loaded from the table
+where a step uses them (a launch takes at most 4 KB of parameters; the microcircuit has ~450
+arrays). Semantics are those of the multi-kernel path: clocks not due skip their launches, errors
+are recorded in the state words, spike lists keep position order, monitors' buffers are written
+by their kernels. The barrier orders global memory, so every step sees the stores of the steps it
+depends on.
 
-Which path: `choose_tick_block` (docs/backends.md): the tick kernel when every kernel has at most
+Which path: `choose_tick_shape` (docs/backends.md): one block when every kernel has at most
 `MAX_POSITIONS` positions and the elementwise work of a tick is at most `MAX_WORK` units
 (`cpu_threads.work_per_element`): one SM must do all of it, so compute-heavy models leave it
-sooner. ``SPIKEC_CUDA_TICK_KERNEL`` = 1/0/auto (or the executable's ``tick_kernel=`` option)
-forces either path; ``SPIKEC_CUDA_TICK_BLOCK`` sets the block size (measurements).
+sooner; the grid when every kernel has at most `GRID_MAX_POSITIONS` positions; else a launch per
+kernel. ``SPIKEC_CUDA_TICK_KERNEL`` = 1 (one block) / grid / 0 / auto (or the executable's
+``tick_kernel=`` option) forces a path; ``SPIKEC_CUDA_TICK_BLOCK`` sets the threads per block
+(measurements).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from llvmlite import ir
 
@@ -46,57 +63,94 @@ from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, Lo
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
 from spikec.errors import SpikecError
+from spikec.passes.kernel_dependencies import kernel_accesses
 
 ENTRY = "spikec_ticks"
 ENVIRONMENT = "SPIKEC_CUDA_TICK_KERNEL"
 BLOCK_ENVIRONMENT = "SPIKEC_CUDA_TICK_BLOCK"
 MAX_BLOCK = 1024
-# The policy's limits (measured on the H100, docs/performance.md "One-block tick kernel for small
-# networks": faster at CUBA 1e3 (181k units) and Brunel-Hakim 1e3 (67k), equal at Brunel-Hakim 4e3
-# (268k), slower at COBAHH 1e3 (318k) and CUBA 4e3 (724k)).
+# The one-block policy's limits (measured on the H100, docs/performance.md "One-block tick kernel
+# for small networks": faster at CUBA 1e3 (181k units) and Brunel-Hakim 1e3 (67k), equal at
+# Brunel-Hakim 4e3 (268k), slower at COBAHH 1e3 (318k) and CUBA 4e3 (724k)).
 MAX_POSITIONS = 4096
 MAX_WORK = 200_000
-# Kernel parameters are 8 bytes each and a launch takes at most 4096 bytes of them.
-MAX_PARAMETERS = 500
+# The grid's: kernels of at most this many positions (docs/performance.md "Microcircuit: the grid
+# tick kernel": as fast or faster than a launch per kernel at 1e4 neurons, 2.6x slower at 1e5; the
+# full-scale microcircuit's largest population has 21,915 neurons).
+GRID_MAX_POSITIONS = 32768
+GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lanes
 _PTR = ir.PointerType()
+
+
+@dataclass(frozen=True)
+class TickShape:
+    """How `spikec_ticks` runs: blocks of `threads` threads; `grid`: as many blocks as the GPU
+    holds at once (at most what the largest launch needs), else one block."""
+
+    threads: int
+    grid: bool = False
+
+    def __str__(self) -> str:
+        return f"{'grid' if self.grid else 'block'}{self.threads}"
 
 
 class TickKernelHooks(CudaHooks):
     """The CUDA hooks with every kernel an internal device function of `spikec_ticks`, for blocks
-    of `block` threads."""
+    of `block` threads; one block strides over the block, a grid over the grid."""
 
-    def __init__(self, plan: ModulePlan, block: int, *arguments):
+    def __init__(self, plan: ModulePlan, shape: TickShape, *arguments):
         super().__init__(plan, *arguments)
-        self.block = block
+        self.shape = shape
+        # On a grid, each kernel runs on a part of it (`_TickKernelBuilder.launch_phase`): its
+        # function takes the part's block index and block count as trailing parameters.
+        self.trailing_parameters = (I64, I64) if shape.grid else ()
 
     def row_lanes(self, plan: ModulePlan, kernel) -> int:
         # A row's group of lanes must lie within the block and the groups must tile it: at most
         # the largest power of two dividing the block (lanes are powers of two).
-        return min(super().row_lanes(plan, kernel), self.block & -self.block)
+        return min(super().row_lanes(plan, kernel), self.shape.threads & -self.shape.threads)
 
     def configure_kernel(self, function: ir.Function) -> None:
         function.linkage = "internal"
 
     def element_range(self, builder: ir.IRBuilder) -> tuple[ir.Value, ir.Value]:
-        return builder.zext(_sreg(builder, "tid.x"), I64), builder.zext(_sreg(builder, "ntid.x"), I64)
+        thread, size = builder.zext(_sreg(builder, "tid.x"), I64), builder.zext(_sreg(builder, "ntid.x"), I64)
+        if not self.shape.grid:
+            return thread, size
+        block, blocks = builder.function.args[-2:]  # the part of the grid (trailing_parameters)
+        return builder.add(builder.mul(block, size), thread), builder.mul(size, blocks)
+
+    def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:
+        if not self.shape.grid:
+            return super().is_first_invocation(builder)
+        first = builder.icmp_signed("==", _sreg(builder, "tid.x"), ir.Constant(I32, 0))
+        return builder.and_(first, builder.icmp_signed("==", builder.function.args[-2], ir.Constant(I64, 0)))
 
 
 def entry_arrays(lowered: LoweredModule) -> list[str]:
-    """The arrays `spikec_ticks` takes, in module order: those some kernel or clear touches."""
+    """The arrays `spikec_ticks` uses, in module order: those some kernel or clear touches."""
     used = {name for abi in lowered.kernels.values() for name in abi.arrays}
     used |= {step.spike_list for step in lowered.plan.steps if isinstance(step, ClearPlan)}
     return [name for name in lowered.plan.arrays if name in used]
 
 
 def entry_emits(lowered: LoweredModule) -> list[tuple[str, str]]:
-    """The (kernel, list) pairs whose scratch buffers `spikec_ticks` takes, in kernel order."""
+    """The (kernel, list) pairs whose scratch buffers `spikec_ticks` uses, in kernel order."""
     return [(abi.kernel, op.spike_list.name) for abi in lowered.kernels.values() for op in abi.emits]
 
 
-def lower_for_tick_kernel(plan: ModulePlan, block: int, *hook_arguments) -> CudaModuleText:
-    """The module's kernels as device functions and `spikec_ticks` for blocks of `block` threads;
-    `hook_arguments` go to `CudaHooks` after the plan (the push rows' lanes)."""
-    lowered = lower_module(plan, TickKernelHooks(plan, block, *hook_arguments))
+def grid_blocks(lowered: LoweredModule, threads: int) -> int:
+    """Blocks the largest launch of the grid tick kernel can use (each position a group of its
+    row lanes); the executable caps it at the blocks the GPU holds at once."""
+    needed = [-(-max(1, abi.position_capacity) * abi.row_lanes // threads)
+              for abi in lowered.kernels.values()]
+    return max(needed, default=1)
+
+
+def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -> CudaModuleText:
+    """The module's kernels as device functions and `spikec_ticks` of `shape`; `hook_arguments`
+    go to `CudaHooks` after the plan (the push rows' lanes)."""
+    lowered = lower_module(plan, TickKernelHooks(plan, shape, *hook_arguments))
     text = CudaModuleText(lowered)
     elements = {}
     for abi in lowered.kernels.values():
@@ -113,48 +167,145 @@ def lower_for_tick_kernel(plan: ModulePlan, block: int, *hook_arguments) -> Cuda
         compaction = lowered.llvm_module.get_global(f"spikec_compact_i{width}")
         compaction.calling_convention = ""
         compaction.linkage = "internal"
-    _TickKernelBuilder(text, block).build()
+    _TickKernelBuilder(text, shape).build()
     return text
 
 
+def tick_phases(plan: ModulePlan) -> list[list[int]]:
+    """The schedule's steps (indices into `plan.steps`, leading clears left out) in phases: each
+    step goes into the first phase after those of the steps it depends on, so steps of one phase
+    are independent and run without a barrier between them, dependent steps keep the schedule's
+    order. Dependences are on array names (the kernel-level dependency analysis): a step depends
+    on an earlier one that wrote what it reads, or read or wrote what it writes. An emitted spike
+    list is written by its compaction, at the end of the emitter's phase: a step reading or
+    writing the list goes into a later phase than the emitter, while the emitter may share the
+    phase of an earlier step that read or cleared the list (a second emitter of one list goes into
+    a later phase). Conservative: two steps adding atomically into one array are ordered."""
+    placed: list[tuple[int, set[str], set[str], set[str]]] = []
+    phases: list[list[int]] = []
+    for index, step in enumerate(plan.steps):
+        if index < len(leading_clears(plan)):
+            continue
+        if isinstance(step, ClearPlan):
+            reads, writes, emits = set(), {step.spike_list}, set()
+        else:
+            reads, writes, emits = step_accesses(plan, step.kernel)
+        phase = 0
+        for level, read, written, emitted in placed:
+            if reads & (written | emitted) or writes & (read | written | emitted) or emits & emitted:
+                phase = max(phase, level + 1)
+            elif emits & (read | written):
+                phase = max(phase, level)
+        placed.append((phase, reads, writes, emits))
+        if phase == len(phases):
+            phases.append([])
+        phases[phase].append(index)
+    return phases
+
+
+def step_accesses(plan: ModulePlan, kernel: str) -> tuple[set[str], set[str], set[str]]:
+    """(arrays read, arrays written, spike lists emitted) by one launch of `kernel`. Rings with a
+    `ring_lead` are left out: a step's send writes rows its delivery does not touch, and a row is
+    written (sends of step t) and read (delivery at t + d) in different ticks."""
+    reads, writes, emits = set(), set(), set()
+    for access in kernel_accesses(plan.kernels[kernel]):
+        name = str(access.array) if access.array.name else access.array.owner
+        if "ring_lead" in plan.arrays[name].attributes:
+            continue
+        if access.operator == "emit":
+            emits.add(name)
+        elif access.mode == "read":
+            reads.add(name)
+        else:
+            writes.add(name)
+    return reads, writes, emits
+
+
 class _TickKernelBuilder:
-    def __init__(self, text: CudaModuleText, block: int):
+    def __init__(self, text: CudaModuleText, shape: TickShape):
         self.text, self.lowered, self.plan = text, text.lowered, text.lowered.plan
+        self.shape = shape
         module = self.lowered.llvm_module
         self.arrays = entry_arrays(self.lowered)
         self.emits = entry_emits(self.lowered)
-        parameters = [_PTR] * (len(self.arrays) + 1 + 3 * len(self.emits)) + [I64]
-        self.function = ir.Function(module, ir.FunctionType(VOID, parameters), ENTRY)
+        self.function = ir.Function(module, ir.FunctionType(VOID, [_PTR, _PTR, _PTR, I64]), ENTRY)
         mark_entry(self.function)
         # The register budget follows from the block size: 65536 / block per thread.
-        module.add_named_metadata("nvvm.annotations", [self.function, "maxntidx", ir.Constant(I32, block)])
-        args = list(self.function.args)
-        self.array_args = {name: args.pop(0) for name in self.arrays}
-        self.state = args.pop(0)
-        self.scratch = {key: (args.pop(0), args.pop(0), args.pop(0)) for key in self.emits}
-        self.ticks = args.pop(0)
+        module.add_named_metadata("nvvm.annotations", [self.function, "maxntidx", ir.Constant(I32, shape.threads)])
+        self.table, self.state, self.counter, self.ticks = self.function.args
+        self.slots = {name: index for index, name in enumerate(self.arrays)}
+        for index, key in enumerate(self.emits):
+            for part in range(3):
+                self.slots[(key, part)] = len(self.arrays) + 3 * index + part
+        self.invariant = module.add_metadata([])
         self.builder = ir.IRBuilder(self.function.append_basic_block("entry"))
         self.barrier_function = _intrinsic(self.builder, "llvm.nvvm.barrier0", VOID, [])
-        self.first_thread = self.builder.icmp_unsigned("==", _sreg(self.builder, "tid.x"), ir.Constant(I32, 0))
+        self.fence_function = _intrinsic(self.builder, "llvm.nvvm.membar.gl", VOID, [])
+        zero = ir.Constant(I32, 0)
+        self.first_thread = self.builder.icmp_unsigned("==", _sreg(self.builder, "tid.x"), zero)
+        self.block_index = _sreg(self.builder, "ctaid.x")
+        self.blocks = _sreg(self.builder, "nctaid.x")
+        self.first_of_grid = self.builder.and_(self.first_thread,
+                                               self.builder.icmp_unsigned("==", self.block_index, zero))
+        self.pending: list[tuple[LaunchPlan, object, tuple[str, str]]] = []
 
-    def barrier(self) -> None:
+    def pointer(self, slot) -> ir.Value:
+        """An array's or scratch buffer's device pointer, loaded from the table where used."""
+        address = self.builder.gep(self.table, [ir.Constant(I64, self.slots[slot])], source_etype=I64)
+        value = self.builder.load(address, typ=I64)
+        value.set_metadata("invariant.load", self.invariant)
+        return self.builder.inttoptr(value, _PTR)
+
+    # -- barriers ----------------------------------------------------------------------------------
+    def block_barrier(self) -> None:
         self.builder.call(self.barrier_function, [])
 
-    def build(self) -> None:
+    def barrier(self) -> None:
+        """All threads of the launch have finished what came before (their global stores visible)."""
+        self.block_barrier()
+        if not self.shape.grid:
+            return
         builder = self.builder
         with builder.if_then(self.first_thread):
+            builder.call(self.fence_function, [])
+            arrived = builder.atomic_rmw("add", self.counter, ir.Constant(I64, 1), "monotonic")
+            blocks = builder.zext(self.blocks, I64)
+            target = builder.mul(builder.add(builder.udiv(arrived, blocks), ir.Constant(I64, 1)), blocks)
+            spin = builder.append_basic_block("grid_barrier_spin")
+            done = builder.append_basic_block("grid_barrier_done")
+            builder.branch(spin)
+            builder.position_at_end(spin)
+            seen = builder.load_atomic(self.counter, "monotonic", 8, typ=I64)
+            builder.cbranch(builder.icmp_unsigned("<", seen, target), spin, done)
+            builder.position_at_end(done)
+            builder.call(self.fence_function, [])
+        self.block_barrier()
+
+    def end_phase(self) -> None:
+        """A barrier; then the pending compactions (list k on block k mod blocks), and a barrier."""
+        self.barrier()
+        if self.pending:
+            for index, (step, op, key) in enumerate(self.pending):
+                self.compact(index, step, op, key)
+            self.barrier()
+        self.pending = []
+
+    # -- the entry ---------------------------------------------------------------------------------
+    def build(self) -> None:
+        builder = self.builder
+        with builder.if_then(self.first_of_grid):
             self.tick_begin()
         self.barrier()
         tick, done = tick_loop(builder, self.ticks)
-        for index, step in enumerate(self.plan.steps):
-            if index < len(leading_clears(self.plan)):
-                continue
-            if isinstance(step, ClearPlan):
-                self.clear(step)
-            else:
-                self.launch(step)
+        for phase in tick_phases(self.plan):
+            steps = [self.plan.steps[index] for index in phase]
+            for step in steps:
+                if isinstance(step, ClearPlan):
+                    self.clear(step)
+            self.launch_phase([step for step in steps if isinstance(step, LaunchPlan)])
+            self.end_phase()
         following = builder.add(tick, ir.Constant(I64, 1))
-        with builder.if_then(self.first_thread):  # this tick's end; the next tick's begin
+        with builder.if_then(self.first_of_grid):  # this tick's end; the next tick's begin
             self.tick_end()
             with builder.if_then(builder.icmp_signed("<", following, self.ticks)):
                 self.tick_begin()
@@ -178,7 +329,7 @@ class _TickKernelBuilder:
             builder.store(builder.zext(flag, I64), state_pointer(builder, self.state, plan.due_slot(clock.index)))
         for clear in leading_clears(plan):
             with builder.if_then(due[clear.clock]):
-                clear_spikes(builder, plan, clear.spike_list, self.array_args[clear.spike_list])
+                clear_spikes(builder, plan, clear.spike_list, self.pointer(clear.spike_list))
 
     def tick_end(self) -> None:
         advance_steps(self.builder, self.plan, self.state, [self.due_flag(c.index) for c in self.plan.clocks])
@@ -186,30 +337,57 @@ class _TickKernelBuilder:
     # -- the schedule's steps ----------------------------------------------------------------------
     def clear(self, step: ClearPlan) -> None:
         builder = self.builder
-        with builder.if_then(self.first_thread):
+        with builder.if_then(self.first_of_grid):
             with builder.if_then(self.due_flag(step.clock)):
-                clear_spikes(builder, self.plan, step.spike_list, self.array_args[step.spike_list])
-        self.barrier()
+                clear_spikes(builder, self.plan, step.spike_list, self.pointer(step.spike_list))
 
-    def launch(self, step: LaunchPlan) -> None:
+    def launch_phase(self, steps: list[LaunchPlan]) -> None:
+        """The phase's launches. One block runs them one after another. A grid is split into
+        min(steps, blocks) parts, block b in part b mod parts, and launch k runs on part k mod
+        parts as if that part were its whole grid: independent launches run side by side
+        instead of each thread walking every launch's prologue in turn (the microcircuit's 64
+        sends)."""
+        builder = self.builder
+        if not self.shape.grid:
+            for step in steps:
+                self.launch(step, [])
+            return
+        blocks = builder.zext(self.blocks, I64)
+        block = builder.zext(self.block_index, I64)
+        count = ir.Constant(I64, len(steps))
+        parts = builder.select(builder.icmp_unsigned("<", count, blocks), count, blocks)
+        part_of_block = builder.urem(block, parts)
+        index_in_part = builder.udiv(block, parts)
+        for k, step in enumerate(steps):
+            part = builder.urem(ir.Constant(I64, k), parts)
+            # blocks b < blocks with b mod parts == part
+            size = builder.udiv(builder.add(builder.sub(blocks, part), builder.sub(parts, ir.Constant(I64, 1))),
+                                parts)
+            with builder.if_then(builder.icmp_unsigned("==", part_of_block, part)):
+                self.launch(step, [index_in_part, size])
+
+    def launch(self, step: LaunchPlan, grid_part: list[ir.Value]) -> None:
         builder, abi = self.builder, self.lowered.kernels[step.kernel]
-        module = self.lowered.llvm_module
-        scratch = [self.scratch[(abi.kernel, op.spike_list.name)] for op in abi.emits]
-        arguments = [self.array_args[name] for name in abi.arrays]
+        keys = [(abi.kernel, op.spike_list.name) for op in abi.emits]
+        arguments = [self.pointer(name) for name in abi.arrays]
         arguments += [self.state, ir.Constant(I64, step.clock), ir.Constant(F64, step.dt)]
-        arguments += [pointer for buffers in scratch for pointer in buffers]
+        arguments += [self.pointer((key, part)) for key in keys for part in range(3)]
         arguments += parameter_constants(abi.parameter_types, step.parameters)
-        builder.call(module.get_global(abi.function_name), arguments)
-        self.barrier()
-        for op, (flags, values, count) in zip(abi.emits, scratch):
-            array = self.plan.arrays[op.spike_list.name]
-            element = MEMORY_TYPES[array.element_type]
-            code = self.text.compaction_errors[(abi.kernel, op.spike_list.name)]
-            compact = module.get_global(f"spikec_compact_i{element.width}")
+        builder.call(self.lowered.llvm_module.get_global(abi.function_name), arguments + grid_part)
+        self.pending += [(step, op, key) for op, key in zip(abi.emits, keys)]
+
+    def compact(self, index: int, step: LaunchPlan, op, key: tuple[str, str]) -> None:
+        builder = self.builder
+        array = self.plan.arrays[op.spike_list.name]
+        element = MEMORY_TYPES[array.element_type]
+        code = self.text.compaction_errors[key]
+        compact = self.lowered.llvm_module.get_global(f"spikec_compact_i{element.width}")
+        mine = builder.icmp_unsigned("==", builder.urem(ir.Constant(I32, index), self.blocks), self.block_index)
+        with builder.if_then(mine):
+            flags, values, count = (self.pointer((key, part)) for part in range(3))
             builder.call(compact, [self.state, ir.Constant(I64, step.clock), flags, values, count,
-                                   self.array_args[op.spike_list.name], ir.Constant(I64, array.length - 1),
+                                   self.pointer(op.spike_list.name), ir.Constant(I64, array.length - 1),
                                    ir.Constant(I64, code), ir.Constant(I64, -1)])
-            self.barrier()
 
 
 # -- the policy --------------------------------------------------------------------------------------
@@ -224,63 +402,68 @@ def _positions(plan: ModulePlan, kernel: str) -> int:
     return kernel_abi(plan, plan.kernels[kernel], kernel).position_capacity
 
 
-def parameter_count(plan: ModulePlan) -> int:
-    """How many parameters `spikec_ticks` takes (an upper bound: every array, every emit)."""
-    emits = sum(len(kernel_abi(plan, kernel, name).emits) for name, kernel in plan.kernels.items())
-    return len(plan.arrays) + 1 + 3 * emits + 1
-
-
-def requested(option: bool | str | None) -> bool | None:
-    """True/False when the option (else $SPIKEC_CUDA_TICK_KERNEL) forces a path, None for the
-    policy ('auto' or unset)."""
+def requested(option: bool | str | None) -> bool | str | None:
+    """True (one block), "grid" or False when the option (else $SPIKEC_CUDA_TICK_KERNEL) forces a
+    path, None for the policy ('auto' or unset)."""
     source = "tick_kernel="
     if option is None:
         option, source = os.environ.get(ENVIRONMENT, "").strip() or None, f"${ENVIRONMENT}"
     if option is None or isinstance(option, bool):
         return option
     word = str(option).lower()
-    if word in ("1", "on", "true", "yes"):
+    if word in ("1", "on", "true", "yes", "block"):
         return True
     if word in ("0", "off", "false", "no"):
         return False
+    if word == "grid":
+        return "grid"
     if word == "auto":
         return None
     raise SpikecError(f"{source}{option!r} does not choose a CUDA path",
-                      hint="give 1 (the one-block tick kernel), 0 (a launch per kernel) or 'auto'")
+                      hint="give 1 (the one-block tick kernel), grid (the tick kernel on a grid of "
+                           "blocks), 0 (a launch per kernel) or 'auto'")
+
+
+def _block_setting() -> int | None:
+    given = os.environ.get(BLOCK_ENVIRONMENT, "").strip()
+    if not given:
+        return None
+    try:
+        threads = int(given)
+    except ValueError:
+        threads = 0
+    if not 32 <= threads <= MAX_BLOCK or threads % 32:
+        raise SpikecError(f"${BLOCK_ENVIRONMENT}={given!r}: the tick kernel's block is 32 to 1024 "
+                          "threads, a multiple of 32")
+    return threads
 
 
 def block_size(plan: ModulePlan) -> int:
-    """Threads of the tick kernel's block: $SPIKEC_CUDA_TICK_BLOCK, else whole warps for the
+    """Threads of the one-block tick kernel: $SPIKEC_CUDA_TICK_BLOCK, else whole warps for the
     largest kernel's positions, above 256 a multiple of 256 (so push rows can take up to 256
     lanes, `TickKernelHooks.row_lanes`), at most 1024."""
-    given = os.environ.get(BLOCK_ENVIRONMENT, "").strip()
+    given = _block_setting()
     if given:
-        threads = int(given)
-        if not 32 <= threads <= MAX_BLOCK or threads % 32:
-            raise SpikecError(f"${BLOCK_ENVIRONMENT}={given!r}: the tick kernel's block is 32 to 1024 "
-                              "threads, a multiple of 32")
-        return threads
+        return given
     largest = max((_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)),
                   default=1)
     whole = 256 if largest > 256 else 32
     return min(MAX_BLOCK, max(32, -(-largest // whole) * whole))
 
 
-def choose_tick_block(plan: ModulePlan, option: bool | str | None = None) -> int | None:
-    """The tick kernel's block size when the module runs on the tick kernel, None for the
-    multi-kernel path (module docstring: the policy and its overrides)."""
+def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None) -> TickShape | None:
+    """The tick kernel's shape when the module runs on the tick kernel, None for the multi-kernel
+    path (module docstring: the policy and its overrides)."""
     forced = requested(option)
     if forced is False or not plan.clocks:
         return None
-    if parameter_count(plan) > MAX_PARAMETERS:
-        if forced:
-            raise SpikecError(f"the one-block tick kernel would take {parameter_count(plan)} parameters, "
-                              f"more than {MAX_PARAMETERS}", hint=f"unset ${ENVIRONMENT}")
-        return None
-    if forced is None:
-        launches = [step for step in plan.steps if isinstance(step, LaunchPlan)]
-        if any(_positions(plan, step.kernel) > MAX_POSITIONS for step in launches):
-            return None
-        if work_per_tick(plan) > MAX_WORK:
-            return None
-    return block_size(plan)
+    if forced == "grid":
+        return TickShape(_block_setting() or GRID_BLOCK, grid=True)
+    if forced:
+        return TickShape(block_size(plan))
+    positions = [_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)]
+    if max(positions, default=0) <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
+        return TickShape(block_size(plan))
+    if max(positions, default=0) <= GRID_MAX_POSITIONS:
+        return TickShape(_block_setting() or GRID_BLOCK, grid=True)
+    return None

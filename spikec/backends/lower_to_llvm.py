@@ -78,6 +78,9 @@ class TargetHooks:
     # Whether emit_spike writes per-position flags for an ordered compaction after the kernel
     # (GPU) instead of appending directly (sequential CPU loop).
     compacts_spikes = False
+    # Trailing parameters of every kernel function, read by the target's own hooks (the grid
+    # tick kernel passes the part of the grid a kernel runs on).
+    trailing_parameters: tuple[ir.Type, ...] = ()
 
     def library_function_name(self, name: str, type: Type) -> str:
         """The symbol of libm-style function `name` (``exp``) for `type`."""
@@ -188,7 +191,8 @@ def kernel_function_type(abi: KernelABI, hooks: TargetHooks) -> ir.FunctionType:
     pointer = ir.PointerType()
     scratch = [pointer] * (3 * len(abi.emits)) if hooks.compacts_spikes else []
     parameters = [MEMORY_TYPES[t] for t in abi.parameter_types]
-    return ir.FunctionType(VOID, [pointer] * (len(abi.arrays) + 1) + [I64, F64] + scratch + parameters)
+    return ir.FunctionType(VOID, [pointer] * (len(abi.arrays) + 1) + [I64, F64] + scratch + parameters
+                           + list(hooks.trailing_parameters))
 
 
 def declare_kernel(module: ir.Module, abi: KernelABI, hooks: TargetHooks) -> ir.Function:

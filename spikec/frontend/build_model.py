@@ -194,8 +194,10 @@ def _append_synapse_members(synapses: Synapses, body: Block) -> None:
         delay = homogeneous_delay(synapses, pathway.name)
         if delay is not None:
             attributes["delay"] = delay
-        else:  # per-synapse delays: the lowering sizes its rings by the longest
+        else:  # per-synapse delays: the lowering sizes its rings by the longest, and knows
+            # from the shortest whether a step's sends can reach the row it delivers
             attributes["max_delay"] = max_delay(synapses, pathway.name)
+            attributes["min_delay"] = min_delay(synapses, pathway.name)
         if pathway.name in synapses.propagation:
             attributes["propagation"] = synapses.propagation[pathway.name]
         body.append(model.PathwayOp.create(attributes=attributes))
@@ -218,6 +220,12 @@ def max_delay(synapses: Synapses, pathway: str) -> float:
     """The longest of the pathway's per-synapse delays, in seconds (0 without synapses)."""
     values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
     return float(np.max(values)) if len(values) else 0.0
+
+
+def min_delay(synapses: Synapses, pathway: str) -> float:
+    """The shortest of the pathway's per-synapse delays, in seconds (0 without synapses)."""
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    return float(np.min(values)) if len(values) else 0.0
 
 
 def delay_signature(synapses: Synapses, pathway: str) -> float | tuple:

@@ -24,21 +24,25 @@ from spikec.ir.verify import VerifyContext
 class DeclarationOp(Op):
     """Base of module-level declarations spelled ``dialect.op @name {attrs} : type``.
 
-    `declared_attributes` are the attributes shown in the dict (all required); `type_attribute`,
-    when set, names the attribute shown after the colon."""
+    `declared_attributes` are the attributes shown in the dict (all required), then those of
+    `optional_attributes` that are set; `type_attribute`, when set, names the attribute shown
+    after the colon."""
 
     traits = frozenset({Trait.SYMBOL})
     declared_attributes: ClassVar[tuple[str, ...]] = ()
+    optional_attributes: ClassVar[tuple[str, ...]] = ()
     type_attribute: ClassVar[str | None] = None
 
     def syntax(self) -> OpSyntax:
         types = [self.attributes[self.type_attribute]] if self.type_attribute else []
         shown = {key: self.attributes[key] for key in self.declared_attributes}
+        shown.update((key, self.attributes[key]) for key in self.optional_attributes if key in self.attributes)
         return OpSyntax(items=[self.attributes["sym_name"]], attributes=shown, types=types)
 
     @classmethod
     def from_parsed(cls, parsed: ParsedOp) -> "DeclarationOp":
         symbol, types = parsed.symbol_op_parts("the declared @name", cls.declared_attributes,
+                                               cls.optional_attributes,
                                                types=1 if cls.type_attribute else 0)
         attributes = {"sym_name": symbol, **parsed.attributes}
         if cls.type_attribute:
@@ -48,15 +52,23 @@ class DeclarationOp(Op):
 
 @register_op
 class ArrayOp(DeclarationOp):
-    """``kernel.array @G.v {length = 100} : f64``: declares array G.v of 100 f64 elements."""
+    """``kernel.array @G.v {length = 100} : f64``: declares array G.v of 100 f64 elements.
+
+    A dendritic ring may carry ``ring_lead = k`` (k >= 1): the sends of a step write only rows at
+    least k rows after the row that step's delivery reads and zeroes (k: the pathway's shortest
+    delay in steps), so within a step its send and its delivery touch different rows: the
+    tick kernel (`cuda_tick_kernel.tick_phases`) need not order them."""
 
     name = "kernel.array"
     declared_attributes = ("length",)
+    optional_attributes = ("ring_lead",)
     type_attribute = "element_type"
 
-    def __init__(self, name: str, element_type: Type, length: int):
-        super().__init__(attributes={"sym_name": SymbolRef(name), "length": length,
-                                     "element_type": element_type})
+    def __init__(self, name: str, element_type: Type, length: int, ring_lead: int | None = None):
+        attributes = {"sym_name": SymbolRef(name), "length": length, "element_type": element_type}
+        if ring_lead is not None:
+            attributes["ring_lead"] = ring_lead
+        super().__init__(attributes=attributes)
 
     @property
     def array_name(self) -> str:
@@ -75,6 +87,9 @@ class ArrayOp(DeclarationOp):
         ctx.require(isinstance(length, int) and not isinstance(length, bool) and length >= 0, self,
                     "length must be a non-negative integer")
         ctx.require(isinstance(self.attributes.get("element_type"), Type), self, "element type missing")
+        lead = self.attributes.get("ring_lead", 1)
+        ctx.require(isinstance(lead, int) and not isinstance(lead, bool) and lead >= 1, self,
+                    "ring_lead must be an integer of at least 1")
 
 
 @register_op

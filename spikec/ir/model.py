@@ -358,9 +358,10 @@ class RegularOp(MemberOp):
 
 @register_op
 class PathwayOp(MemberOp):
-    """``model.pathway @pre {direction, event, code, delay?, max_delay?}``: what a source (`pre`)
-    or target (`post`) event does to each of its synapses; no `delay` means one per synapse, the
-    longest being `max_delay` (seconds, sizes the rings of the lowering)."""
+    """``model.pathway @pre {direction, event, code, delay?, max_delay?, min_delay?}``: what a
+    source (`pre`) or target (`post`) event does to each of its synapses; no `delay` means one per
+    synapse, the longest being `max_delay` (seconds, sizes the rings of the lowering), the
+    shortest `min_delay` (seconds: a ring's sends then skip that many rows)."""
 
     name = "model.pathway"
     required = ("direction", "event", "code")

@@ -15,7 +15,7 @@ from spikec.backends.abi import ModulePlan
 from spikec.backends.cache import CompileCache
 from spikec.backends.cpu import CpuExecutable
 from spikec.backends.cuda_codegen import generate_ptx
-from spikec.backends.cuda_tick_kernel import choose_tick_block, lower_for_tick_kernel
+from spikec.backends.cuda_tick_kernel import TickShape, choose_tick_shape, lower_for_tick_kernel
 from spikec.errors import SpikecError
 from tests.backends.helpers import assert_arrays_match
 from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, random_spikes, uniform_recorder
@@ -34,8 +34,15 @@ def policy_environment(monkeypatch):
     monkeypatch.delenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, raising=False)
 
 
-def tick_ptx(module, block: int = 1024) -> str:
-    return generate_ptx(lower_for_tick_kernel(ModulePlan(module), block))
+def tick_ptx(module, block: int = 1024, grid: bool = False) -> str:
+    return generate_ptx(lower_for_tick_kernel(ModulePlan(module), TickShape(block, grid)))
+
+
+def choose_tick_block(plan, option=None) -> int | None:
+    """The one-block shape's threads (None: not the one-block tick kernel)."""
+    shape = choose_tick_shape(plan, option)
+    assert shape is None or not shape.grid
+    return shape.threads if shape else None
 
 
 def ptxas_report(ptx: str, tmp_path) -> str:
@@ -52,28 +59,65 @@ def ptxas_report(ptx: str, tmp_path) -> str:
 # -- PTX (any machine) -------------------------------------------------------------------------------
 @needs_ptxas
 @pytest.mark.parametrize("text", SAMPLES, ids=["lif", "two-clocks", "gather", "uniforms", "spikes", "synapses"])
-@pytest.mark.parametrize("block", [1024, 256])
-def test_one_entry_that_assembles_within_the_block_register_budget(text, block, tmp_path):
-    ptx = tick_ptx(parsed(text), block)
+@pytest.mark.parametrize("block, grid", [(1024, False), (256, False), (256, True)])
+def test_one_entry_that_assembles_within_the_block_register_budget(text, block, grid, tmp_path):
+    ptx = tick_ptx(parsed(text), block, grid)
     assert re.findall(r"\.visible \.entry (\w+)\(", ptx) == ["spikec_ticks"]
     assert re.search(rf"\.maxntid {block}\b", ptx)
     registers = int(re.search(r"Used (\d+) registers", ptxas_report(ptx, tmp_path)).group(1))
     assert registers <= 65536 // block
 
 
-def test_the_schedule_runs_in_order_with_barriers_between_steps():
-    """TWO_CLOCKS: update (emits), its compaction, count_spikes, the clear on the slow clock."""
-    lowered = lower_for_tick_kernel(ModulePlan(parsed(TWO_CLOCKS)), 1024).lowered
-    text = str(lowered.llvm_module)
-    body = text[text.index('@"spikec_ticks"('):]
-    calls = re.findall(r'call void @"(spikec_k\d+_\w+|spikec_compact_i\d+|llvm\.nvvm\.barrier0)"', body)
+def entry_calls(shape: TickShape, text: str = TWO_CLOCKS) -> tuple[list[str], list[str]]:
+    lowered = lower_for_tick_kernel(ModulePlan(parsed(text)), shape).lowered
+    llvm = str(lowered.llvm_module)
+    body = llvm[llvm.index('@"spikec_ticks"('):]
+    pattern = r'call void @"(spikec_k\d+_\w+|spikec_compact_i\d+|llvm\.nvvm\.barrier0)"|(atomicrmw)'
+    calls = ["grid" if atomic else call for call, atomic in re.findall(pattern, body)]
+    return calls, lowered.errors
+
+
+def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
+    """TWO_CLOCKS: update (emits), its compaction, count_spikes (reads the list), the clear on the
+    slow clock (writes it): each depends on the one before, so a barrier separates each pair."""
+    calls, errors = entry_calls(TickShape(1024))
     steps = ["spikec_k0_G_update", "spikec_compact_i64", "spikec_k1_G_count_spikes"]
     assert [c for c in calls if c != "llvm.nvvm.barrier0"] == steps
     for step in steps:  # each step is followed by a barrier
         assert calls[calls.index(step) + 1] == "llvm.nvvm.barrier0"
-    # the clear of the slow clock's list, then the tick end, each followed by a barrier too
+    # the tick begin, the three steps, the clear, then the tick end: a barrier after each
     assert calls.count("llvm.nvvm.barrier0") == 1 + 3 + 2
-    assert any("overflows" in message and "@G.update" in message for message in lowered.errors)
+    assert any("overflows" in message and "@G.update" in message for message in errors)
+
+
+def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier():
+    one_block, _ = entry_calls(TickShape(256))
+    grid, _ = entry_calls(TickShape(256, grid=True))
+    expected = []
+    for call in one_block:
+        expected += ["llvm.nvvm.barrier0", "grid", "llvm.nvvm.barrier0"] if call == "llvm.nvvm.barrier0" else [call]
+    assert grid == expected
+
+
+def test_independent_steps_share_a_phase():
+    """A barrier separates two consecutive launches exactly when the second depends on the first
+    (reads what it wrote or emitted, or writes what it touched), on a module with pushes."""
+    text = synapse_module(300, 200, 4000)
+    plan = ModulePlan(parsed(text))
+    lowered = lower_for_tick_kernel(plan, TickShape(256)).lowered
+    kernel_of = {abi.function_name: abi.kernel for abi in lowered.kernels.values()}
+    calls, _ = entry_calls(TickShape(256), text)
+    launches = [i for i, call in enumerate(calls) if call in kernel_of]
+    pairs = 0
+    for i, j in zip(launches, launches[1:]):
+        if any(call.startswith("spikec_compact") for call in calls[i:j]):
+            continue
+        reads_a, writes_a, emits_a = cuda_tick_kernel.step_accesses(plan, kernel_of[calls[i]])
+        reads_b, writes_b, emits_b = cuda_tick_kernel.step_accesses(plan, kernel_of[calls[j]])
+        depends = reads_b & (writes_a | emits_a) or (writes_b | emits_b) & (reads_a | writes_a | emits_a)
+        assert ("llvm.nvvm.barrier0" in calls[i:j]) == bool(depends), (calls[i], calls[j])
+        pairs += 1
+    assert pairs > 0
 
 
 @needs_ptxas
@@ -89,19 +133,23 @@ def test_small_modules_take_the_tick_kernel_with_whole_warps():
     assert choose_tick_block(ModulePlan(parsed(random_spikes(3000)))) == 1024
     # above 256 threads a multiple of 256, so push rows may keep groups of up to 256 lanes
     assert choose_tick_block(ModulePlan(parsed(random_spikes(300)))) == 512
-    assert choose_tick_block(ModulePlan(parsed(random_spikes(20_000)))) is None   # too many positions
+    # too many positions for one block: the grid up to GRID_MAX_POSITIONS, then launches
+    assert choose_tick_shape(ModulePlan(parsed(random_spikes(20_000)))) == TickShape(cuda_tick_kernel.GRID_BLOCK, True)
+    assert choose_tick_shape(ModulePlan(parsed(random_spikes(40_000)))) is None
 
 
-def test_too_much_work_per_tick_keeps_the_multi_kernel_path(monkeypatch):
+def test_too_much_work_per_tick_for_one_block_takes_the_grid(monkeypatch):
     plan = ModulePlan(parsed(uniform_recorder(2000)))
     assert choose_tick_block(plan) == 1024
     monkeypatch.setattr(cuda_tick_kernel, "MAX_WORK", cuda_tick_kernel.work_per_tick(plan) - 1)
-    assert choose_tick_block(plan) is None
+    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
     assert choose_tick_block(plan, True) == 1024      # forced
+    monkeypatch.setattr(cuda_tick_kernel, "GRID_MAX_POSITIONS", 0)
+    assert choose_tick_shape(plan) is None
 
 
 def test_the_option_and_the_environment_force_either_path(monkeypatch):
-    small, large = ModulePlan(parsed(NOISY_LIF)), ModulePlan(parsed(random_spikes(20_000)))
+    small, large = ModulePlan(parsed(NOISY_LIF)), ModulePlan(parsed(random_spikes(40_000)))
     assert choose_tick_block(small, False) is None and choose_tick_block(large, "on") == 1024
     monkeypatch.setenv(cuda_tick_kernel.ENVIRONMENT, "1")
     assert choose_tick_block(large) == 1024
@@ -117,19 +165,32 @@ def test_the_option_and_the_environment_force_either_path(monkeypatch):
         choose_tick_block(small, True)
 
 
-def test_too_many_parameters_for_one_launch(monkeypatch):
-    plan = ModulePlan(parsed(NOISY_LIF))
-    monkeypatch.setattr(cuda_tick_kernel, "MAX_PARAMETERS", 2)
-    assert choose_tick_block(plan) is None
-    with pytest.raises(SpikecError, match="parameters"):
-        choose_tick_block(plan, True)
+def test_the_entry_takes_a_table_not_one_parameter_per_array():
+    """(table, state, barrier, ticks) whatever the number of arrays: a launch takes at most 4 KB
+    of parameters, fewer than the microcircuit's ~450 arrays would need."""
+    for text in (NOISY_LIF, synapse_module(300, 200, 4000)):
+        ptx = tick_ptx(parsed(text), 256, grid=True)
+        entry = ptx[ptx.index(".entry spikec_ticks("):]
+        assert len(re.findall(r"spikec_ticks_param_\d+", entry[:entry.index(")")])) == 4
+
+
+def test_the_grid_shape_is_forced_or_chosen_below_its_limit(monkeypatch):
+    large = ModulePlan(parsed(random_spikes(20_000)))
+    assert choose_tick_shape(large, "grid") == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    monkeypatch.setattr(cuda_tick_kernel, "GRID_MAX_POSITIONS", 20_000)
+    assert choose_tick_shape(large) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    monkeypatch.setattr(cuda_tick_kernel, "GRID_MAX_POSITIONS", 19_999)
+    assert choose_tick_shape(large) is None
+    monkeypatch.setenv(cuda_tick_kernel.ENVIRONMENT, "grid")
+    monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, "512")
+    assert choose_tick_shape(large) == TickShape(512, grid=True)
 
 
 # -- on the GPU: the same results as the CPU -------------------------------------------------------------
 def both(module, arrays=None, seed=0, **options):
     options.setdefault("tick_kernel", True)
     gpu = get_backend("cuda").executable(module, arrays, seed, cache=NO_DISK, **options)
-    assert gpu.tick_block == (cuda_tick_kernel.choose_tick_block(gpu.plan, options["tick_kernel"]))
+    assert gpu.tick_shape == cuda_tick_kernel.choose_tick_shape(gpu.plan, options["tick_kernel"])
     return CpuExecutable(module, arrays, seed, cache=NO_DISK), gpu
 
 
@@ -146,11 +207,15 @@ def compare(cpu, gpu, chunks, exact=True):
 
 
 # Around the block (1024 threads) and the compaction's chunk (8192 positions), all/none spiking.
+SHAPES = pytest.mark.parametrize("shape", [True, "grid"], ids=["block", "grid"])
+
+
 @pytest.mark.cuda
+@SHAPES
 @pytest.mark.parametrize("n, p", [(100, 0.3), (1023, 0.3), (1025, 0.3), (5000, 1.0), (8192, 0.3),
                                   (8193, 0.5), (20_000, 0.3), (3000, 0.0)])
-def test_spike_lists_match_the_cpu(n, p):
-    cpu, gpu = both(parsed(random_spikes(n, p)), seed=n)
+def test_spike_lists_match_the_cpu(n, p, shape):
+    cpu, gpu = both(parsed(random_spikes(n, p)), seed=n, tick_kernel=shape)
     assert gpu.graph is None
     compare(cpu, gpu, (1, 1, 5, 16, 33))
     spikes = gpu.read("P._spikespace")
@@ -162,17 +227,18 @@ def test_spike_lists_match_the_cpu(n, p):
 def test_blocks_smaller_than_the_positions(block, monkeypatch):
     monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
     cpu, gpu = both(parsed(random_spikes(3000)), seed=2)
-    assert gpu.tick_block == int(block)
+    assert gpu.tick_shape.threads == int(block)
     compare(cpu, gpu, (1, 7, 20))
 
 
 @pytest.mark.cuda
-def test_clocks_not_due_and_clears_on_other_clocks():
+@SHAPES
+def test_clocks_not_due_and_clears_on_other_clocks(shape):
     from tests.backends.test_cuda_executable import CLEAR_ON_ANOTHER_CLOCK
 
-    cpu, gpu = both(parsed(TWO_CLOCKS), seed=9)
+    cpu, gpu = both(parsed(TWO_CLOCKS), seed=9, tick_kernel=shape)
     compare(cpu, gpu, (1, 3, 4, 17, 40))
-    cpu, gpu = both(parsed(CLEAR_ON_ANOTHER_CLOCK), seed=3)
+    cpu, gpu = both(parsed(CLEAR_ON_ANOTHER_CLOCK), seed=3, tick_kernel=shape)
     compare(cpu, gpu, (1, 1, 2, 7, 30))
 
 
@@ -180,7 +246,7 @@ def test_clocks_not_due_and_clears_on_other_clocks():
 def test_noise_and_chosen_by_the_policy():
     v0 = {"G.v": np.linspace(0, 1, 100)}
     cpu, gpu = both(parsed(NOISY_LIF), v0, seed=4, tick_kernel=None)
-    assert gpu.tick_block == 128
+    assert gpu.tick_shape == TickShape(128)
     for _ in range(20):
         cpu.run(1)
         gpu.run(1)
@@ -189,11 +255,12 @@ def test_noise_and_chosen_by_the_policy():
 
 
 @pytest.mark.cuda
+@SHAPES
 @pytest.mark.parametrize("n_pre, n_post, n_syn, p", [(255, 257, 3000, 0.3), (1, 300, 600, 1.0),
                                                       (3000, 3000, 30_000, 1.0), (1000, 1000, 20_000, 0.0)])
-def test_push_and_pull_match_the_cpu(n_pre, n_post, n_syn, p):
+def test_push_and_pull_match_the_cpu(n_pre, n_post, n_syn, p, shape):
     from tests.backends.test_synapse_spaces_cuda import compare as compare_synapses
 
     cpu, gpu = both(parsed(synapse_module(n_pre, n_post, n_syn, p)),
-                    synapse_arrays(n_pre, n_post, n_syn, n_syn), 11)
+                    synapse_arrays(n_pre, n_post, n_syn, n_syn), 11, tick_kernel=shape)
     compare_synapses(cpu, gpu, (1, 1, 5, 16, 17))

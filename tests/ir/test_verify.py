@@ -56,6 +56,8 @@ CASES = [
     (kernel("%b = kernel.constant true : bool\nkernel.atomic_add @G.b[%i], %b : bool\n"), "@G.b is not defined", None),
     (HEADER + "kernel.array @G.v {length = 3} : f64\n", "symbol @G.v is defined twice", None),
     (HEADER + "kernel.array @G.x {length = -1} : f64\n", "length must be a non-negative integer", None),
+    (HEADER + "kernel.array @G.x {length = 4, ring_lead = 0} : f64\n", "ring_lead must be an integer of at least 1", None),
+    (HEADER + "kernel.array @G.x {length = 4, ring_lead = 2} : f64\n", None, None),
     (HEADER + "kernel.clock @c2 {dt = -1.0}\n", "dt must be a positive float", None),
     (kernel("", invariants="%a = kernel.arg \"tau\" : f64\n") + "kernel.schedule step() {\n"
      "  kernel.launch @k {clock = @defaultclock}\n}\n", "argument 'tau' of @k is not given", None),

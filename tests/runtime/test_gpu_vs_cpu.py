@@ -43,7 +43,7 @@ def run_on(device: str, model, **kwargs) -> dict:
         "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
         "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
         "queue-on-post", "ring-on-post", "stdp-delays"])
-@pytest.mark.parametrize("tick_kernel", ["0", "1"], ids=["launches", "tick-kernel"])
+@pytest.mark.parametrize("tick_kernel", ["0", "1", "grid"], ids=["launches", "tick-kernel", "grid-tick-kernel"])
 def test_gpu_matches_cpu(model, kwargs, tick_kernel, monkeypatch):
     """Both CUDA paths: a launch per kernel, and the one-block tick kernel (`cuda_tick_kernel`)."""
     cpu = run_on("cpu", model, **kwargs)

@@ -25,6 +25,8 @@ runtime rebuilds when the delays change, so the clamp never acts on a built netw
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikec.ir import model
 from spikec.ir.attributes import SymbolRef
 from spikec.ir.core import Value
@@ -51,6 +53,18 @@ def ring_rows(lowering, pathway: model.PathwayOp) -> int:
                             "delays but no max_delay attribute",
                             hint="the frontend writes max_delay (seconds) on model.pathway")
     return int(round(pathway.attributes["max_delay"] / lowering.dt)) + 1
+
+
+def ring_lead(lowering, pathway: model.PathwayOp) -> int | None:
+    """The pathway's shortest delay in steps (`np.round`, as `delay_steps`) when it is at least
+    one, else None: a step's sends then never reach the row its delivery reads (`ring_lead` of
+    `kernel.array`). The frontend writes `min_delay` with `max_delay`; a model without it is
+    treated as possibly 0."""
+    shortest = pathway.attributes.get("min_delay")
+    if shortest is None:
+        return None
+    steps = int(np.round(shortest / lowering.dt))
+    return steps if steps >= 1 else None
 
 
 def delay_steps(lowering, emitter: BodyEmitter, pathway: model.PathwayOp, rows: int) -> Value:
@@ -110,7 +124,7 @@ def lower_dendritic_ring(lowering, pathway: model.PathwayOp, spikes: str) -> lis
             width = 1 if access.kind == SHARED else group.size
             ring = f"{lowering.name}._{name}_ring" if len(written) == 1 \
                 else f"{lowering.name}._{name}_ring_{statement.target}"
-            lowering.arrays.append(ArrayOp(ring, access.type, rows * width))
+            lowering.arrays.append(ArrayOp(ring, access.type, rows * width, ring_lead(lowering, pathway)))
             targets[statement.target] = (ring, access, width)
         ring, access, width = targets[statement.target]
         value = emitter.convert(emitter.numeric(emitter.expression(statement.expr)), access.type)
