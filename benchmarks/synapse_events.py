@@ -1,7 +1,7 @@
 """Synaptic events per second for each propagation strategy, and whether the strategy that
 `select-propagation` picks is the fastest measured one (or within 20% of it).
 
-    python benchmarks/synapse_events.py --quick                 # this 2-core CPU, a few minutes
+    python benchmarks/synapse_events.py --quick                 # this 2-core CPU, ~30 s
     python benchmarks/synapse_events.py --preset cpu --out cpu.json
     python benchmarks/synapse_events.py --device cuda --preset gpu --out gpu.json
     python benchmarks/synapse_events.py --device cuda --preset gpu-1e9 --out gpu_1e9.json
