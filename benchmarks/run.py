@@ -19,6 +19,10 @@ standalone devices: code generation, the binary's own set-up before the run loop
 is model to first step (spikec and Brian runtime: `run(0*ms)`; standalone: the compiler),
 `run_s` the simulation loop of `duration` biological seconds (standalone: measured inside the
 binary), `total_s` the child's whole wall time including `import`.
+
+The CPU peers run on one thread unless told otherwise: brian2-cpp without OpenMP
+(`--openmp-threads 0`), spikec-cpu with `SPIKEC_CPU_THREADS=1` (`--spikec-cpu-threads`); rows say
+`threads` (spikec: what its executable used) and `load_before` (the load average at the start).
 """
 
 from __future__ import annotations
@@ -178,12 +182,14 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
     standalone = device in ("cpp_standalone", "cuda_standalone")
     if sim_name == "spikec":
         sim.set_device(device)
+        if device == "cpu":
+            row["threads"] = os.environ.get("SPIKEC_CPU_THREADS") or "auto"
     elif standalone:
         if device == "cuda_standalone":
             _brian2cuda_prefs(sim)
-        elif threads:
+        else:  # 0: Brian's default, no OpenMP (one thread)
             sim.prefs.devices.cpp_standalone.openmp_threads = threads
-            row["threads"] = threads
+            row["threads"] = threads or 1
         sim.set_device(device, build_on_run=False, directory=workdir)
         stamp_file = str(Path(workdir) / "bench_run_seconds.txt")
         _insert_run_timer(sim, device, stamp_file)
@@ -232,6 +238,9 @@ def measure(model: str, size: int, target: str, duration: float, monitor: bool,
     if "scale" in info:
         row["scale"] = info["scale"]
     row["realtime_factor"] = row["run_s"] / duration
+    executable = getattr(getattr(net, "build", None), "executable", None)
+    if sim_name == "spikec" and hasattr(executable, "threads"):
+        row["threads"] = int(executable.threads)  # the count the CPU executable used
     row["gpu_memory_bytes"] = gpu.stop() if gpu else None
     row["total_s"] = time.perf_counter() - start_all
     row["status"] = "ok"
@@ -281,12 +290,16 @@ def available(target: str) -> str | None:
     return None
 
 
-def run_point(model, size, target, duration, monitor, timeout, threads=0) -> dict:
+def run_point(model, size, target, duration, monitor, timeout, threads=0,
+              spikec_threads="1") -> dict:
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, PYTHONPATH=path)
+    if spikec_threads and target == "spikec-cpu":  # spikec-cuda's connect keeps every core
+        env["SPIKEC_CPU_THREADS"] = str(spikec_threads)
     spec = json.dumps([model, size, target, duration, monitor, threads])
     base = {"model": model, "size": size, "target": target, "simulator": TARGETS[target][0],
             "device": TARGETS[target][1], "duration_s": duration}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     try:
         done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--one", spec],
                               capture_output=True, text=True, env=env, timeout=timeout)
@@ -297,6 +310,7 @@ def run_point(model, size, target, duration, monitor, timeout, threads=0) -> dic
         tail = (done.stderr or done.stdout)[-1500:]
         return dict(base, status="error", reason=f"exit {done.returncode}: {tail}")
     row = json.loads(lines[-1])
+    row["load_before"] = load  # the 1-minute load average when the point started (shared machines)
     if row["status"] == "error":
         row["stderr_tail"] = done.stderr[-3000:]
     return row
@@ -445,6 +459,9 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per point")
     parser.add_argument("--openmp-threads", type=int, default=0,
                         help="OpenMP threads for brian2-cpp (default 0: single-threaded)")
+    parser.add_argument("--spikec-cpu-threads", default="1",
+                        help="SPIKEC_CPU_THREADS for spikec-cpu (default 1: single-threaded, as "
+                             "brian2-cpp's default; 'auto': spikec's policy)")
     parser.add_argument("--baseline", default=None,
                         help="target the speedup plots divide by (default brian2-cpp, else the "
                              "first Brian target run)")
@@ -458,6 +475,8 @@ def main(argv=None) -> int:
         return 0
     if options.merge:
         return merge(options.merge, Path(options.out), options.baseline)
+    if str(ROOT) not in sys.path:  # `available` finds spikec in this checkout, as the children do
+        sys.path.insert(0, str(ROOT))
 
     models = options.models or (QUICK_MODELS if options.quick else list(MODELS))
     targets = options.targets or (["spikec-cpu", "brian2-numpy"] if options.quick
@@ -486,7 +505,7 @@ def main(argv=None) -> int:
     for k, (model, size, target) in enumerate(points):
         progress(k, len(points), started, f"{model} {size} {target}")
         row = run_point(model, size, target, duration, not options.no_monitors, options.timeout,
-                        options.openmp_threads)
+                        options.openmp_threads, options.spikec_cpu_threads)
         rows.append(row)
         (out / "rows.json").write_text(json.dumps(rows, indent=1))
     progress(len(points), len(points), started, "done")

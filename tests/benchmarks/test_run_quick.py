@@ -31,6 +31,8 @@ def test_quick_run_writes_rows(tmp_path):
         # ~80 synapses per neuron (p = 80/N for each of the two pathways)
         assert 30_000 < row["synapses"] < 50_000, row
         assert row["spikes"] >= 0
+        if row["target"] == "spikec-cpu":  # run.py's default: one thread, as brian2-cpp's
+            assert row["threads"] == 1, row
     assert "| cuba | 500 | spikec-cpu | ok |" in (out / "table.md").read_text()
     if "brian2-numpy" not in targets:
         assert "brian2-numpy skipped: brian2 is not installed" in done.stdout
