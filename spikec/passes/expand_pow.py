@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from spikec.ir.core import Block, Module, Op, Value
-from spikec.ir.kernel_ops import ConstantOp, MulOp, PowOp
+from spikec.ir.core import Block, Module, Op, OpResult, Value
+from spikec.ir.kernel_ops import CastOp, ConstantOp, MulOp, PowOp
 from spikec.passes.fold import constant_value
 from spikec.passes.pass_base import ModulePass, PassContext, option
 
@@ -43,13 +43,22 @@ class ExpandPow(ModulePass):
         for op in list(module.walk()):
             if not isinstance(op, PowOp):
                 continue
-            exponent = constant_value(op.rhs)
+            exponent = constant_exponent(op.rhs)
             if exponent is None or not float(exponent).is_integer() or not 0 <= exponent <= self.max_exponent:
                 continue
             value = _power(ctx, op.parent, op, op.lhs, int(exponent))
             op.result.replace_all_uses_with(value)
             op.parent.erase(op)
             ctx.count("expanded")
+
+
+def constant_exponent(value: Value) -> object | None:
+    """The value of a constant exponent: a constant op, or a cast of one (model code's `m**3`
+    reaches the pass as an i64 constant cast to f64: `fold` runs after this pass)."""
+    found = constant_value(value)
+    if found is None and isinstance(value, OpResult) and isinstance(value.op, CastOp):
+        found = constant_value(value.op.operands[0])
+    return found
 
 
 def _power(ctx: PassContext, block: Block, anchor: Op, base: Value, exponent: int) -> Value:
