@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from spikec.errors import EquationError
 from spikec.ir.core import Module
 from spikec.ir.expression import (BinaryOp, BoolOp, Call, Compare, Expr, Name, Number, Statement,
-                                  UnaryOp, substitute_names)
+                                  UnaryOp, identifiers, map_tree, substitute_names)
 from spikec.ir.model import EquationOp, EventOp, ObjectOp
 from spikec.ir.model_inputs import TimedArrayOp
 from spikec.ir.model_state_update import StateUpdateOp
@@ -75,7 +75,7 @@ class Integrate(ModulePass):
         cache = default_integration_cache()
         method, step = cache.get_or_integrate(
             cache.key(trees, unless_refractory, locally_constant, methods), integrate)
-        code = refractory_code(owner) + step
+        code = refractory_code(owner) + specialize_not_refractory(step, unless_refractory)
         attributes = {"method": method, "code": code}
         conditional = [n for n in trees if n in unless_refractory]
         if conditional:
@@ -166,6 +166,42 @@ def refractory_code(owner: ObjectOp) -> tuple[Statement, ...]:
                                                 Name("dt"))),
                         Call("timestep", (period, Name("dt"))))
     return (Statement("not_refractory", "=", value),)
+
+
+def specialize_not_refractory(step: tuple[Statement, ...],
+                              unless_refractory: frozenset[str]) -> tuple[Statement, ...]:
+    """`step` with `int(not_refractory)` replaced by 1 in the statements whose value only matters
+    where `not_refractory` holds: those that feed nothing but the conditional writes of
+    `(unless refractory)` variables (where it is false, the write keeps the old value). Their
+    coefficients (`exp(-dt*int(not_refractory)/tau)` from `exact`) then no longer depend on the
+    element and `hoist-invariants` computes them once per launch, as Brian's code generation does
+    by evaluating such expressions for each value of the boolean. A statement that also feeds a
+    variable without the flag (a coupled system) keeps the factor. Where the factor was 1 the
+    expression is the same (a division that is now invariant is no longer turned into a product
+    by a reciprocal by `hoist-reciprocals`, so results can differ in the last bit)."""
+    if not unless_refractory:
+        return step
+    needed: set[str] = set()  # names read by statements that matter for refractory elements
+    keep = [False] * len(step)
+    for k in range(len(step) - 1, -1, -1):
+        statement = step[k]
+        target = statement.target
+        if target in needed or (not target.startswith("_") and target not in unless_refractory):
+            keep[k] = True
+            needed |= identifiers(statement.expr)
+            if statement.op != "=":
+                needed.add(target)
+
+    def one(expr: Expr) -> Expr:
+        if (isinstance(expr, Call) and expr.func == "int" and len(expr.args) == 1
+                and isinstance(expr.args[0], Name) and expr.args[0].id == "not_refractory"):
+            return Number(1)
+        return expr
+
+    return tuple(statement if kept else
+                 Statement(statement.target, statement.op, map_tree(statement.expr, one),
+                           statement.span, statement.target_span)
+                 for statement, kept in zip(step, keep))
 
 
 def _is_condition(expr: Expr, owner: ObjectOp) -> bool:

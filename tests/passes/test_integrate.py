@@ -33,7 +33,37 @@ LIF_NS = dict(El=-60 * mV, R=100 * 1e6 * (volt / amp), I=0.2 * nA, tau=10 * ms)
 def test_lif_exact_with_refractoriness():
     lines = compare_one_step(LIF, "exact", {"v": uniform(-0.07, -0.04)}, LIF_NS,
                              refractory=2 * ms)
-    assert any("int(not_refractory)" in line for line in lines)
+    # v's write is conditional on not_refractory, so its update is computed with the factor 1
+    # (the coefficients no longer depend on the element; see specialize_not_refractory)
+    assert not any("int(not_refractory)" in line for line in lines), lines
+
+
+CUBA = """dv/dt = (ge + gi - (v - El))/taum : volt (unless refractory)
+          dge/dt = -ge/taue : volt (unless refractory)
+          dgi/dt = -gi/taui : volt (unless refractory)"""
+
+
+def test_exact_coupled_system_is_a_sum_of_coefficient_times_state():
+    # A X + C: each product coefficient a temporary (a launch invariant once lowered), so the
+    # update of v costs one multiplication per coupled variable
+    lines = compare_one_step(CUBA, "exact", {"v": uniform(-0.06, -0.05), "ge": uniform(0, 0.01),
+                                             "gi": uniform(-0.01, 0)},
+                             dict(taum=20 * ms, taue=5 * ms, taui=10 * ms, El=-49 * mV),
+                             refractory=5 * ms)
+    update = next(line for line in lines if line.startswith("_v = "))
+    assert "__A0_1 * ge" in update and "__A0_2 * gi" in update, lines
+    assert not any("int(not_refractory)" in line for line in lines), lines
+
+
+def test_unflagged_variable_coupled_to_a_flagged_one_keeps_the_factor():
+    # w has no flag and reads v: it is written in refractory elements too, where v's derivative
+    # is 0, so its exact update keeps int(not_refractory); v's own update has the factor 1
+    equations = """dv/dt = -v/tau : 1 (unless refractory)
+                   dw/dt = (v - 2*w)/tau : 1"""
+    lines = compare_one_step(equations, "exact", {"v": uniform(-1, 1), "w": uniform(-1, 1)},
+                             dict(tau=10 * ms), refractory=2 * ms)
+    assert [line.split(" = ")[0] for line in lines if "int(not_refractory)" in line] == ["__A1_0"]
+    assert "_w = __A1_0 * v + " in "\n".join(lines), lines
 
 
 def test_lif_default_choice_is_exact():

@@ -3,9 +3,10 @@
 dX/dt = M X + B with M and B free of the state variables and constant over the step (no `t`, no
 random function). With b solving M b = B, the solution after dt is
 
-    X(t + dt) = A (X + b) - b,   A = exp(M dt)
+    X(t + dt) = A (X + b) - b = A X + C,   A = exp(M dt),  C = A b - b
 
-(the matrix exponential, from sympy). Like Brian, the method refuses: stochastic equations,
+(the matrix exponential, from sympy), written as A X + C with product coefficients and sum
+constants as temporaries (`coefficient_form`). Like Brian, the method refuses: stochastic equations,
 non-linear ones, coefficients that change within a step, a singular M (e.g. dv/dt = 1/tau, or a
 variable with dx/dt = 0: use euler, which is exact there), and solutions sympy can only write with
 complex numbers (oscillating systems). The `integrate` pass's `event_driven_update` uses it with
@@ -57,8 +58,35 @@ def exact(system: DifferentialSystem) -> Integration:
         raise UnsupportedEquations(f"sympy cannot exponentiate the system's matrix ({error})")
     A = A.applyfunc(lambda x: sympy.factor_terms(sympy.cancel(sympy.signsimp(x))))
     X = sympy.Matrix(list(system.symbols.values()))
-    updated = A * (X + b) - b
-    if any(value.has(sympy.I, sympy.re, sympy.im) for value in updated):
+    C = (A * b - b).applyfunc(lambda x: sympy.factor_terms(sympy.cancel(x)))
+    if any(value.has(sympy.I, sympy.re, sympy.im) for value in list(A) + list(C)):
         raise UnsupportedEquations("the solution involves complex numbers (an oscillating "
                                    "system), which exact integration does not handle")
-    return finish(system, Integration("exact"), dict(zip(system.names, updated)))
+    return finish(system, *coefficient_form(system, A, C))
+
+
+def coefficient_form(system: DifferentialSystem, A: sympy.Matrix,
+                     C: sympy.Matrix) -> tuple[Integration, dict[str, sympy.Expr]]:
+    """X(t + dt) = A X + C written so that each coefficient stays one value: a product
+    coefficient (`taue*(...)*exp(...)/(taue - taum)`) is a temporary `__A<row>_<column>` and a sum
+    constant a temporary `__C<row>` (as Brian's `A * _S + C`). Written inline, sympy would
+    flatten `coefficient * ge` into one product with the state variable first, evaluated left
+    to right per element; as temporaries of constants they are launch invariants that
+    `hoist-invariants` computes once, leaving a multiplication per coupled term. (Leading `__`:
+    no `_<name>` temporary of `finish` can start that way.)"""
+    step = Integration("exact")
+    new = {}
+    for row, name in enumerate(system.names):
+        terms = []
+        for column, state in enumerate(system.symbols.values()):
+            coefficient = A[row, column]
+            if coefficient == 0:
+                continue
+            if isinstance(coefficient, sympy.Mul):
+                coefficient = step.assign(f"__A{row}_{column}", coefficient)
+            terms.append(coefficient * state)
+        constant = C[row]
+        if isinstance(constant, sympy.Add):
+            constant = step.assign(f"__C{row}", constant)
+        new[name] = sympy.Add(*terms, constant)
+    return step, new
