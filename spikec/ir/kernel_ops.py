@@ -15,12 +15,12 @@ from spikec.ir.kernel_arith import (AddOp, AndOp, BinaryOp, CastOp, CmpOp, CMP_P
 from spikec.ir.kernel_base import INDEX_TYPES, BodyOp, ComputeOp, typed
 from spikec.ir.kernel_memory import AtomicAddOp, EmitSpikeOp, LoadOp, MemoryOp, StoreOp, WriteOp
 from spikec.ir.kernel_values import (ArgOp, ConstantOp, LaunchValueOp, RandNormalOp, RandOp,
-                                     RandUniformOp, StepOp, TimeOp)
+                                     RandUniformOp, StepOp, TimeOp, constant_scalar)
 
 __all__ = [
     "AddOp", "AndOp", "ArgOp", "AtomicAddOp", "BinaryOp", "BodyOp", "CMP_PREDICATES", "CastOp",
     "CmpOp", "ComputeOp", "ConstantOp", "DivOp", "EmitSpikeOp", "FloorDivOp", "INDEX_TYPES",
     "LaunchValueOp", "LoadOp", "MathOp", "MaxOp", "MemoryOp", "MinOp", "ModOp", "MulOp", "NegOp",
     "NotOp", "OrOp", "PowOp", "RandNormalOp", "RandOp", "RandUniformOp", "SelectOp", "StepOp",
-    "StoreOp", "SubOp", "TimeOp", "UnaryOp", "WriteOp", "typed",
+    "StoreOp", "SubOp", "TimeOp", "UnaryOp", "WriteOp", "constant_scalar", "typed",
 ]

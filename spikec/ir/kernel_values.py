@@ -27,6 +27,14 @@ class ConstantOp(BodyOp):
             value = float(value)
         super().__init__((), [type], {"value": value}, name)
 
+    @classmethod
+    def of(cls, value: object, type: Type, name: str | None = None) -> "ConstantOp":
+        """A constant of `type` holding `value` converted to it (`constant_scalar`): the way to
+        make a constant from a value computed or written in another type, such as a decimal
+        literal in f32 code (`0.01` holds 0.009999999776482582). The plain constructor takes
+        `value` as it is, and the verifier refuses an f32 constant that is not exact."""
+        return cls(constant_scalar(value, type), type, name)
+
     @property
     def value(self) -> float | int | bool:
         return self.attributes["value"]
@@ -58,13 +66,27 @@ class ConstantOp(BodyOp):
             ctx.require(isinstance(value, bool), self, "a bool constant needs true or false")
         elif type.is_float:
             ctx.require(isinstance(value, float), self, f"a {type} constant needs a float value")
-            ctx.require(type is Type.F64 or np.isnan(value) or float(np.float32(value)) == value, self,
+            ctx.require(type is Type.F64 or np.isnan(value) or constant_scalar(value, type) == value, self,
                         "value is not exactly representable in f32")
         else:
             bits = 32 if type is Type.I32 else 64
             ctx.require(isinstance(value, int) and not isinstance(value, bool)
                         and -2 ** (bits - 1) <= value < 2 ** (bits - 1), self,
                         f"value does not fit in {type}")
+
+
+def constant_scalar(value: object, type: Type) -> float | int | bool:
+    """`value` (a Python or numpy scalar) converted to `type`, as the Python scalar a
+    `kernel.constant` of that type holds. A float becomes the nearest value of the type (IEEE
+    round-to-nearest-even, as numpy's `float32(x)` and C's `(float)x` do; beyond f32's range,
+    +-inf); nan stays nan. A float to an integer type truncates, an integer wraps to the type's
+    width, as `cast` does. The one rule for every pass that makes a constant from a value
+    computed in Python or numpy (lowering's literals, `fold`, `hoist-reciprocals`,
+    `div-by-power-of-two`)."""
+    scalar = typed(value, type)
+    if type is Type.BOOL:
+        return bool(scalar)
+    return float(scalar) if type.is_float else int(scalar)
 
 
 class LaunchValueOp(BodyOp):

@@ -6,8 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from spikec.ir.core import Module
-from spikec.ir.kernel_ops import ConstantOp, DivOp, MulOp
+from spikec.ir.kernel_ops import ConstantOp, DivOp, MulOp, constant_scalar
 from spikec.passes.fold import constant_value
 from spikec.passes.pass_base import ModulePass, PassContext, option
 
@@ -36,8 +38,14 @@ class DivByPowerOfTwo(ModulePass):
             mantissa, exponent = math.frexp(float(divisor))
             if abs(mantissa) != 0.5 or abs(exponent - 1) > self.max_exponent:
                 continue
+            # 1/c in the division's type: exact, unless it overflows (c subnormal: 1/c beyond
+            # 2^127 in f32, 2^1023 in f64): then the rewrite would not be exact.
+            with np.errstate(over="ignore"):
+                value = constant_scalar(np.divide(np.ones((), divisor.dtype), divisor), op.result.type)
+            if not math.isfinite(value):
+                continue
             block = op.parent
-            inverse = block.insert_before(op, ConstantOp(1.0 / float(divisor), op.result.type))
+            inverse = block.insert_before(op, ConstantOp(value, op.result.type))
             product = block.insert_before(op, MulOp(op.lhs, inverse.result, op.result.name_hint))
             op.result.replace_all_uses_with(product.result)
             block.erase(op)

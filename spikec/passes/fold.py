@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
-
 from spikec.ir.core import Module, OpResult, Value
 from spikec.ir.kernel_ops import ComputeOp, ConstantOp, MathOp
-from spikec.ir.types import Type
 from spikec.passes.pass_base import ModulePass, PassContext, option
 
 
@@ -52,7 +49,7 @@ class Fold(ModulePass):
             if isinstance(folded, Value):
                 replacement, statistic = folded, "simplified"
             else:
-                constant = ConstantOp(python_scalar(folded, op.result.type), op.result.type, op.result.name_hint)
+                constant = ConstantOp.of(folded, op.result.type, op.result.name_hint)
                 replacement, statistic = block.insert_before(op, constant).result, "folded"
             op.result.replace_all_uses_with(replacement)
             block.erase(op)
@@ -64,11 +61,3 @@ def constant_value(value: Value) -> object | None:
     if isinstance(value, OpResult) and isinstance(value.op, ConstantOp):
         return value.op.numpy_value()
     return None
-
-
-def python_scalar(value: object, type: Type) -> float | int | bool:
-    """A folded numpy scalar as the Python value a constant op holds (f32 values stay exact)."""
-    scalar = np.asarray(value).astype(type.numpy_dtype)[()]
-    if type is Type.BOOL:
-        return bool(scalar)
-    return float(scalar) if type.is_float else int(scalar)

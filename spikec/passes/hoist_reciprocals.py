@@ -10,7 +10,7 @@ import numpy as np
 from spikec.ir.core import Module, Value
 from spikec.ir.kernel import KernelOp, kernels
 from spikec.ir.kernel_ops import ConstantOp, DivOp, MulOp
-from spikec.passes.fold import constant_value, python_scalar
+from spikec.passes.fold import constant_value
 from spikec.passes.pass_base import ModulePass, PassContext
 
 
@@ -57,8 +57,7 @@ class HoistReciprocals(ModulePass):
                 if constant is not None:
                     with np.errstate(divide="ignore", over="ignore"):
                         inverse = np.divide(np.asarray(1, divisor.type.numpy_dtype), constant)
-                    reciprocal = kernel.invariants.append(
-                        ConstantOp(python_scalar(inverse, divisor.type), divisor.type)).result
+                    reciprocal = kernel.invariants.append(ConstantOp.of(inverse, divisor.type)).result
                 else:
                     one = kernel.invariants.append(ConstantOp(1.0, divisor.type)).result
                     reciprocal = kernel.invariants.append(DivOp(one, divisor)).result

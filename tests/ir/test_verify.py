@@ -109,3 +109,26 @@ def test_load_from_another_kernels_value_is_rejected():
     second.body.append(LoadOp("x", value, Type.F64))
     with pytest.raises(VerificationError, match="SSA dominance"):
         verify_module(Module([first, second]))
+
+
+@pytest.mark.parametrize("value, to, held", [
+    (0.1, Type.F32, 0.10000000149011612),        # the nearest float32, not the double 0.1
+    (0.01, Type.F32, 0.009999999776482582),
+    (1e39, Type.F32, float("inf")),              # beyond f32's range
+    (0.1, Type.F64, 0.1),
+    (2.7, Type.I32, 2),                          # as a cast: truncates
+    (1, Type.BOOL, True),
+])
+def test_constant_of_converts_the_value_to_the_type(value, to, held):
+    """`ConstantOp.of` is how passes make a constant from a Python or numpy value: it holds the
+    value converted to the type, which the verifier accepts; the plain constructor with the
+    inexact 0.1 in f32 is refused (the case `kernel.constant 0.1 : f32` above)."""
+    kernel_op = KernelOp("k", Elements(4))
+    constant = kernel_op.body.add(ConstantOp.of(value, to))
+    assert constant.op.value == held and type(constant.op.value) is type(held)
+    verify_module(Module([kernel_op]))
+    if to is Type.F32 and held != value:
+        unrounded = KernelOp("k", Elements(4))
+        unrounded.body.add(ConstantOp(value, to))
+        with pytest.raises(VerificationError, match="not exactly representable in f32"):
+            verify_module(Module([unrounded]))

@@ -20,7 +20,7 @@ from spikec.ir.kernel_ops import (AddOp, AndOp, ArgOp, AtomicAddOp, CastOp, CmpO
                                   DivOp,
                                   FloorDivOp, LoadOp, MathOp, MaxOp, MinOp, ModOp, MulOp, NegOp,
                                   NotOp, OrOp, PowOp, RandNormalOp, RandUniformOp, SelectOp,
-                                  StoreOp, SubOp, TimeOp)
+                                  StoreOp, SubOp, TimeOp, constant_scalar)
 from spikec.ir.types import Type
 from spikec.passes.lowering.timed_arrays import TimedArrayAccess, emit_timed_array
 
@@ -102,6 +102,9 @@ class BodyEmitter:
 
     # -- small builders ----------------------------------------------------------------------
     def constant(self, value: float | int | bool, type: Type) -> Value:
+        """A constant of `type` holding `value` rounded to it (`constant_scalar`): a literal
+        `0.01` in f32 code is the f32 nearest to the double 0.01, as numpy's float32(0.01)."""
+        value = constant_scalar(value, type)
         key = (type, repr(value))
         if key not in self._constants:
             self._constants[key] = self.body.add(ConstantOp(value, type))
