@@ -8,6 +8,9 @@ then timed twice:
 
 * `net.run`: `net.run` of `--ticks` ticks, per tick (with the run's own host work);
 * `graph`: the executable's `run` of as many ticks (graph replays, or the tick kernel), per tick;
+* with the tick kernel (one launch for all ticks, nothing to capture) and
+  `SPIKEC_CUDA_TICK_TIMERS=1`: the time of each interval between the kernel's barriers (a phase's
+  launches, its compactions, the tick's end; `cuda_tick_kernel.tick_intervals`) per tick;
 * `profiled graph`: the same ticks captured into one graph with an event-record node before and
   after each kernel node (`CU_EVENT_RECORD_EXTERNAL`), replayed once. A launch's time is the gap
   between its two events: the kernel plus the GPU's cost of starting a graph node, without the
@@ -83,17 +86,22 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
     start = time.perf_counter()
     net.run(ticks * dt * spikec.second, namespace={})
     net_run_us = (time.perf_counter() - start) / ticks * 1e6
+    timed = executable.tick_shape is not None and executable.tick_shape.timers
+    before = executable.tick_times() if timed else {}
     start = time.perf_counter()
     executable.run(ticks)
     graph_us = (time.perf_counter() - start) / ticks * 1e6
+    after = executable.tick_times() if timed else {}
 
     result = {"model": model, "size": size, "neurons": info["neurons"],
               "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
               "compile_s": compile_s, "warmup_bio_s": warmup, "ticks": ticks,
               "net_run_us_per_tick": net_run_us, "graph_us_per_tick": graph_us,
               "tick_kernel": str(executable.tick_shape) if executable.tick_shape else None}
-    if executable.tick_shape:  # every tick in one launch: nothing to split
+    if executable.tick_shape:  # every tick in one launch: its intervals where timed
         result["blocks"] = executable.tick_blocks
+        result["intervals"] = [{"interval": name, "us_per_tick": (after[name] - before[name]) / ticks * 1e6}
+                               for name in after]
         return result
     timed = TimedDriver(executable.cuda)
     executable.cuda = timed
@@ -141,6 +149,8 @@ def main() -> None:
     if result["tick_kernel"]:
         print(f"tick kernel {result['tick_kernel']} on {result['blocks']} blocks: per tick net.run "
               f"{result['net_run_us_per_tick']:.1f} us, executable.run {result['graph_us_per_tick']:.1f} us")
+        for interval in result["intervals"]:
+            print(f"{interval['us_per_tick']:9.2f} us  {interval['interval'][:150]}")
         if options.out:
             Path(options.out).write_text(json.dumps(result, indent=1))
         return

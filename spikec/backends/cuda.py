@@ -35,6 +35,7 @@ from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, D
                                           lower_for_cuda, uses_tiles)
 from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
+from spikec.errors import SpikecError
 from spikec.ir.core import Module
 from spikec.ir.index_spaces import Outgoing
 from spikec.ir.printer import print_module
@@ -194,7 +195,9 @@ class CudaExecutable(Executable):
         buffers += [buffer for key in cuda_tick_kernel.entry_emits(lowered) for buffer in self.scratch[key][:3]]
         self.tick_table = self.cuda.DeviceArray.from_host(
             np.array([buffer.device_pointer for buffer in buffers] or [0], dtype=np.uint64))
-        self.tick_barrier = self.cuda.DeviceArray.zeros(1, np.int64)
+        # the barrier's counter, then with timers each interval's total in ns (`tick_times`)
+        timed = len(cuda_tick_kernel.tick_intervals(self.plan)) if shape.timers else 0
+        self.tick_barrier = self.cuda.DeviceArray.zeros(1 + timed, np.int64)
         function = self.cu_module.function(cuda_tick_kernel.ENTRY)
         blocks = 1
         if shape.grid:
@@ -204,6 +207,18 @@ class CudaExecutable(Executable):
         return self.cuda.PreparedLaunch(function, blocks, shape.threads,
                                         [self.tick_table, self.state, self.tick_barrier, np.int64(0)],
                                         self.stream, cooperative=shape.grid)
+
+    def tick_times(self) -> dict[str, float]:
+        """Seconds spent in each interval of the tick kernel (`cuda_tick_kernel.tick_intervals`)
+        since it was prepared, summed over ticks; needs a shape with timers
+        (SPIKEC_CUDA_TICK_TIMERS=1)."""
+        if not (self.tick_shape and self.tick_shape.timers):
+            raise SpikecError("tick_times() needs the tick kernel with timers",
+                              hint="set SPIKEC_CUDA_TICK_TIMERS=1 before the network is built")
+        self.context.make_current()
+        totals = self.tick_barrier.to_host()[1:]
+        return {name: float(total) * 1e-9
+                for name, total in zip(cuda_tick_kernel.tick_intervals(self.plan), totals)}
 
     # -- the graphs ------------------------------------------------------------------------------
     def record_ticks(self, stream, ticks: int) -> None:

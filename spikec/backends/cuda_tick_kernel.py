@@ -45,6 +45,13 @@ sooner; the grid when every kernel has at most `GRID_MAX_POSITIONS` positions; e
 kernel. ``SPIKEC_CUDA_TICK_KERNEL`` = 1 (one block) / grid / 0 / auto (or the executable's
 ``tick_kernel=`` option) forces a path; ``SPIKEC_CUDA_TICK_BLOCK`` sets the threads per block
 (measurements).
+
+Where a tick goes (``SPIKEC_CUDA_TICK_TIMERS=1``, `TickShape.timers`): one launch has no graph
+nodes to time, so thread 0 of block 0 reads ``%globaltimer`` after every barrier and adds the time
+since the previous barrier to that interval's total (`tick_intervals`: a phase's launches, its
+compactions, the tick's end), in the words after the barrier counter. After a barrier every block
+has finished the interval, so each total is the interval's slowest block plus its barrier. Costs
+one global read-modify-write per barrier on one thread; off by default.
 """
 
 from __future__ import annotations
@@ -68,6 +75,7 @@ from spikec.passes.kernel_dependencies import kernel_accesses
 ENTRY = "spikec_ticks"
 ENVIRONMENT = "SPIKEC_CUDA_TICK_KERNEL"
 BLOCK_ENVIRONMENT = "SPIKEC_CUDA_TICK_BLOCK"
+TIMERS_ENVIRONMENT = "SPIKEC_CUDA_TICK_TIMERS"
 MAX_BLOCK = 1024
 # The one-block policy's limits (measured on the H100, docs/performance.md "One-block tick kernel
 # for small networks": faster at CUBA 1e3 (181k units) and Brunel-Hakim 1e3 (67k), equal at
@@ -89,9 +97,10 @@ class TickShape:
 
     threads: int
     grid: bool = False
+    timers: bool = False  # time each interval between barriers (module docstring)
 
     def __str__(self) -> str:
-        return f"{'grid' if self.grid else 'block'}{self.threads}"
+        return f"{'grid' if self.grid else 'block'}{self.threads}{'+timers' if self.timers else ''}"
 
 
 class TickKernelHooks(CudaHooks):
@@ -171,6 +180,22 @@ def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -
     return text
 
 
+def tick_intervals(plan: ModulePlan) -> list[str]:
+    """The names of a tick's intervals between barriers, in the order `spikec_ticks` runs them
+    (what `TickShape.timers` times): per phase its launches and clears, then, where the phase emits
+    spikes, its compactions; last the tick's end (the due clocks, the next tick's clears)."""
+    intervals = []
+    for number, phase in enumerate(tick_phases(plan)):
+        steps = [plan.steps[index] for index in phase]
+        names = [f"clear {step.spike_list}" if isinstance(step, ClearPlan) else step.kernel for step in steps]
+        intervals.append(f"phase {number}: {', '.join(names)}")
+        lists = [op.spike_list.name for step in steps if isinstance(step, LaunchPlan)
+                 for op in kernel_abi(plan, plan.kernels[step.kernel], step.kernel).emits]
+        if lists:
+            intervals.append(f"phase {number} compactions: {', '.join(lists)}")
+    return intervals + ["tick end"]
+
+
 def tick_phases(plan: ModulePlan) -> list[list[int]]:
     """The schedule's steps (indices into `plan.steps`, leading clears left out) in phases: each
     step goes into the first phase after those of the steps it depends on, so steps of one phase
@@ -248,6 +273,11 @@ class _TickKernelBuilder:
         self.first_of_grid = self.builder.and_(self.first_thread,
                                                self.builder.icmp_unsigned("==", self.block_index, zero))
         self.pending: list[tuple[LaunchPlan, object, tuple[str, str]]] = []
+        self.intervals = tick_intervals(self.plan) if shape.timers else []
+        self.interval = 0
+        if shape.timers:
+            self.globaltimer = _intrinsic(self.builder, "llvm.nvvm.read.ptx.sreg.globaltimer", I64, [])
+            self.last_time = self.builder.alloca(I64, name="last_time")
 
     def pointer(self, slot) -> ir.Value:
         """An array's or scratch buffer's device pointer, loaded from the table where used."""
@@ -281,13 +311,33 @@ class _TickKernelBuilder:
             builder.call(self.fence_function, [])
         self.block_barrier()
 
+    def timed_barrier(self) -> None:
+        """A barrier, then (with timers) the time since the previous one added to the next interval's
+        total: the word after the barrier counter and the intervals before it."""
+        self.barrier()
+        if not self.shape.timers:
+            return
+        builder = self.builder
+        with builder.if_then(self.first_of_grid):
+            now = builder.call(self.globaltimer, [])
+            total = builder.gep(self.counter, [ir.Constant(I64, 1 + self.interval)], source_etype=I64)
+            elapsed = builder.sub(now, builder.load(self.last_time, typ=I64))
+            builder.store(builder.add(builder.load(total, typ=I64), elapsed), total)
+            builder.store(now, self.last_time)
+        self.interval += 1
+
+    def start_timers(self) -> None:
+        if self.shape.timers:
+            with self.builder.if_then(self.first_of_grid):
+                self.builder.store(self.builder.call(self.globaltimer, []), self.last_time)
+
     def end_phase(self) -> None:
         """A barrier; then the pending compactions (list k on block k mod blocks), and a barrier."""
-        self.barrier()
+        self.timed_barrier()
         if self.pending:
             for index, (step, op, key) in enumerate(self.pending):
                 self.compact(index, step, op, key)
-            self.barrier()
+            self.timed_barrier()
         self.pending = []
 
     # -- the entry ---------------------------------------------------------------------------------
@@ -296,6 +346,7 @@ class _TickKernelBuilder:
         with builder.if_then(self.first_of_grid):
             self.tick_begin()
         self.barrier()
+        self.start_timers()
         tick, done = tick_loop(builder, self.ticks)
         for phase in tick_phases(self.plan):
             steps = [self.plan.steps[index] for index in phase]
@@ -309,7 +360,10 @@ class _TickKernelBuilder:
             self.tick_end()
             with builder.if_then(builder.icmp_signed("<", following, self.ticks)):
                 self.tick_begin()
-        self.barrier()
+        self.timed_barrier()
+        if self.interval != len(self.intervals):
+            raise AssertionError(f"spikec_ticks timed {self.interval} intervals, tick_intervals names "
+                                 f"{len(self.intervals)}")
         tick.add_incoming(following, builder.block)
         builder.branch(tick.parent)
         builder.position_at_end(done)
@@ -457,13 +511,24 @@ def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None) -> Tic
     forced = requested(option)
     if forced is False or not plan.clocks:
         return None
+    timers = _timers_setting()
     if forced == "grid":
-        return TickShape(_block_setting() or GRID_BLOCK, grid=True)
+        return TickShape(_block_setting() or GRID_BLOCK, grid=True, timers=timers)
     if forced:
-        return TickShape(block_size(plan))
+        return TickShape(block_size(plan), timers=timers)
     positions = [_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)]
     if max(positions, default=0) <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
-        return TickShape(block_size(plan))
+        return TickShape(block_size(plan), timers=timers)
     if max(positions, default=0) <= GRID_MAX_POSITIONS:
-        return TickShape(_block_setting() or GRID_BLOCK, grid=True)
+        return TickShape(_block_setting() or GRID_BLOCK, grid=True, timers=timers)
     return None
+
+
+def _timers_setting() -> bool:
+    given = os.environ.get(TIMERS_ENVIRONMENT, "").strip().lower()
+    if given in ("", "0", "off", "false", "no"):
+        return False
+    if given in ("1", "on", "true", "yes"):
+        return True
+    raise SpikecError(f"${TIMERS_ENVIRONMENT}={given!r}: give 1 to time the tick kernel's intervals, 0 "
+                      "(or nothing) for none")

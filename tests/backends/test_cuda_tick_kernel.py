@@ -5,6 +5,7 @@ tested with."""
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -32,10 +33,15 @@ SAMPLES = [NOISY_LIF, TWO_CLOCKS, GATHER, uniform_recorder(1000), random_spikes(
 def policy_environment(monkeypatch):
     monkeypatch.delenv(cuda_tick_kernel.ENVIRONMENT, raising=False)
     monkeypatch.delenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, raising=False)
+    monkeypatch.delenv(cuda_tick_kernel.TIMERS_ENVIRONMENT, raising=False)
 
 
 def tick_ptx(module, block: int = 1024, grid: bool = False) -> str:
-    return generate_ptx(lower_for_tick_kernel(ModulePlan(module), TickShape(block, grid)))
+    return tick_ptx_shape(module, TickShape(block, grid))
+
+
+def tick_ptx_shape(module, shape: TickShape) -> str:
+    return generate_ptx(lower_for_tick_kernel(ModulePlan(module), shape))
 
 
 def choose_tick_block(plan, option=None) -> int | None:
@@ -118,6 +124,40 @@ def test_independent_steps_share_a_phase():
         assert ("llvm.nvvm.barrier0" in calls[i:j]) == bool(depends), (calls[i], calls[j])
         pairs += 1
     assert pairs > 0
+
+
+@pytest.mark.parametrize("grid", [False, True], ids=["block", "grid"])
+def test_timers_read_the_global_timer_after_each_barrier_of_a_tick(grid):
+    """TWO_CLOCKS has five intervals (update, its compaction, count_spikes, the clear, the tick's
+    end); the timed entry reads %globaltimer once before the loop and once after each of them."""
+    plan = ModulePlan(parsed(TWO_CLOCKS))
+    assert cuda_tick_kernel.tick_intervals(plan) == [
+        "phase 0: G.update", "phase 0 compactions: G._spikespace", "phase 1: G.count_spikes",
+        "phase 2: clear G._spikespace", "tick end"]
+    timed = str(lower_for_tick_kernel(plan, TickShape(256, grid, timers=True)).lowered.llvm_module)
+    plain = str(lower_for_tick_kernel(plan, TickShape(256, grid)).lowered.llvm_module)
+    assert timed.count("call i64 @\"llvm.nvvm.read.ptx.sreg.globaltimer\"()") == 1 + 5
+    assert "globaltimer" not in plain
+    untimed_calls, _ = entry_calls(TickShape(256, grid))
+    timed_calls, _ = entry_calls(TickShape(256, grid, timers=True))
+    assert timed_calls == untimed_calls  # the same steps and barriers
+
+
+def test_the_timers_environment(monkeypatch):
+    plan = ModulePlan(parsed(TWO_CLOCKS))
+    monkeypatch.setenv(cuda_tick_kernel.TIMERS_ENVIRONMENT, "1")
+    assert choose_tick_shape(plan, "grid") == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True, timers=True)
+    assert str(choose_tick_shape(plan, True)).endswith("+timers")  # a separate kernel-cache entry
+    monkeypatch.setenv(cuda_tick_kernel.TIMERS_ENVIRONMENT, "sometimes")
+    with pytest.raises(SpikecError, match="SPIKEC_CUDA_TICK_TIMERS"):
+        choose_tick_shape(plan, True)
+
+
+@needs_ptxas
+@pytest.mark.parametrize("grid", [False, True], ids=["block", "grid"])
+def test_a_timed_entry_assembles(grid, tmp_path):
+    ptxas_report(tick_ptx_shape(parsed(synapse_module(300, 200, 4000)), TickShape(256, grid, timers=True)),
+                 tmp_path)
 
 
 @needs_ptxas
@@ -240,6 +280,29 @@ def test_clocks_not_due_and_clears_on_other_clocks(shape):
     compare(cpu, gpu, (1, 3, 4, 17, 40))
     cpu, gpu = both(parsed(CLEAR_ON_ANOTHER_CLOCK), seed=3, tick_kernel=shape)
     compare(cpu, gpu, (1, 1, 2, 7, 30))
+
+
+@pytest.mark.cuda
+@SHAPES
+def test_timed_ticks_give_the_same_results_and_each_interval_a_time(shape, monkeypatch):
+    from tests.backends.test_synapse_spaces_cuda import compare as compare_synapses
+
+    monkeypatch.setenv(cuda_tick_kernel.TIMERS_ENVIRONMENT, "1")
+    cpu, gpu = both(parsed(synapse_module(300, 200, 4000)), synapse_arrays(300, 200, 4000, seed=5), 5,
+                    tick_kernel=shape)
+    assert gpu.tick_shape.timers
+    compare_synapses(cpu, gpu, (1, 5))
+    before = gpu.tick_times()
+    start = time.perf_counter()
+    gpu.run(200)
+    elapsed = time.perf_counter() - start
+    after = gpu.tick_times()
+    cpu.run(200)
+    compare_synapses(cpu, gpu, (1,))
+    assert list(after) == cuda_tick_kernel.tick_intervals(gpu.plan)
+    spent = [after[name] - before[name] for name in after]
+    assert all(value > 0 for value in spent)
+    assert sum(spent) < elapsed  # the run's own ticks, within its wall time
 
 
 @pytest.mark.cuda
