@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import ctypes
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from llvmlite import binding as llvm
 from llvmlite import ir
 
 from spikec.backends import philox_llvm
 from spikec.backends.abi import STATE_ERROR, STATE_SEED
-from spikec.backends.cache import CompileCache, default_cache
-from spikec.backends.cpu import CpuHooks, host_target, jit
+from spikec.backends.cache import CompileCache
+from spikec.backends.cpu import CpuHooks
+from spikec.backends.native import NativeFunction, compile_native
 from spikec.backends.lower_to_llvm import (F64, I1, I32, I64, REGISTER_TYPES, KernelLowering,
                                            LoweredModule, can_lower)
 from spikec.ir.core import Op, Value
@@ -351,36 +351,18 @@ def _constant(argument: Value, value: Any) -> ir.Constant:
     return ir.Constant(REGISTER_TYPES[argument.type], int(value) if isinstance(value, bool) else value)
 
 
-@dataclass
-class ConnectProgram:
-    """A compiled connect function (kept alive with its engine) and its error messages."""
-
-    engine: llvm.ExecutionEngine
-    function: Any                    # ctypes function of the signature above
-    errors: list[str] = field(default_factory=list)
-    compile_seconds: float = 0.0
-
-
 _SIGNATURE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, *([ctypes.c_void_p] * 8),
                               ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)
 
 
-def compile_connect(code: CandidateCode, cache: CompileCache | None = None) -> ConnectProgram:
+def compile_connect(code: CandidateCode, cache: CompileCache | None = None) -> NativeFunction:
     """The native connect function of `code`; a connect whose code prints the same LLVM IR
     (the same generator and constants, any seed and streams) reuses the compiled one."""
     start = time.perf_counter()
     builder = _ConnectFunction(code)
     text = str(builder.build())
-    cache = default_cache() if cache is None else cache
-    key = cache.key(text, f"connect:{host_target()}")
-
-    def compile_() -> ConnectProgram:
-        engine, _ = jit(text, cache, key)  # machine code from the disk cache when there
-        function = _SIGNATURE(engine.get_function_address(FUNCTION))
-        return ConnectProgram(engine, function, builder.lowered.errors,
-                              time.perf_counter() - start)
-
-    return cache.get_or_build(key, compile_)
+    return compile_native(text, "connect", FUNCTION, _SIGNATURE, builder.lowered.errors, cache,
+                          start)
 
 
 def supported(kernel: KernelOp) -> bool:

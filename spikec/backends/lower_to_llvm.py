@@ -142,8 +142,12 @@ class LoweredModule:
     errors: list[str] = field(default_factory=list)   # error code - 1 -> message ({value} inside)
 
 
-def lower_module(plan: ModulePlan, hooks: TargetHooks, name: str = "spikec") -> LoweredModule:
-    """Lower every kernel of `plan.module` (declarations first, then bodies)."""
+def lower_module(plan: ModulePlan, hooks: TargetHooks, name: str = "spikec",
+                 lowering: type[KernelLowering] | None = None) -> LoweredModule:
+    """Lower every kernel of `plan.module` (declarations first, then bodies); `lowering` is a
+    `KernelLowering` subclass where a caller changes how the launch's time or streams are read
+    (compiled host code, `spikec.backends.host_code_llvm`)."""
+    lowering = KernelLowering if lowering is None else lowering
     module = ir.Module(name=name)
     module.triple = hooks.triple
     module.data_layout = hooks.data_layout
@@ -157,7 +161,7 @@ def lower_module(plan: ModulePlan, hooks: TargetHooks, name: str = "spikec") -> 
         functions[kernel_name] = declare_kernel(module, abi, hooks)
     philox_llvm.define_philox(philox)
     for kernel_name, kernel in plan.kernels.items():
-        KernelLowering(lowered, hooks, kernel, functions[kernel_name], philox).lower()
+        lowering(lowered, hooks, kernel, functions[kernel_name], philox).lower()
     return lowered
 
 
@@ -271,7 +275,7 @@ class KernelLowering:
         self.seed = self.state_word(STATE_SEED)
         self.step = builder.load(builder.gep(self.state, [builder.add(self.clock, ir.Constant(I64, STATE_CLOCKS))],
                                              source_etype=I64), typ=I64, name="step")
-        self.time = builder.fmul(builder.sitofp(self.step, F64), self.dt, name="time")
+        self.time = self.launch_time()
         count = self.position_count(exit_block)
         if self.hooks.compacts_spikes:
             with builder.if_then(self.hooks.is_first_invocation(builder)):
@@ -302,6 +306,14 @@ class KernelLowering:
         builder.branch(header)
         builder.position_at_end(exit_block)
         builder.ret_void()
+
+    def launch_time(self) -> ir.Value:
+        """The launch's time: step * dt, the interpreter's product (at kernel entry)."""
+        return self.builder.fmul(self.builder.sitofp(self.step, F64), self.dt, name="time")
+
+    def random_stream(self, op: RandUniformOp | RandNormalOp) -> int | ir.Value:
+        """The Philox stream (key word 1) of a draw: the op's own, a constant."""
+        return op.stream
 
     def lower_body(self) -> None:
         for op in self.kernel.body.ops:
@@ -468,8 +480,8 @@ class KernelLowering:
 
     @lowers(RandUniformOp, RandNormalOp)
     def lower_rand(self, op, element: ir.Value) -> ir.Value:
-        words = philox_llvm.draw_words(self.builder, self.philox, self.seed, op.stream, self.step,
-                                       element, op.draw)
+        words = philox_llvm.draw_words(self.builder, self.philox, self.seed, self.random_stream(op),
+                                       self.step, element, op.draw)
         if isinstance(op, RandUniformOp):
             return philox_llvm.words_to_uniform(self.builder, words[0], words[1])
         return philox_llvm.normal_from_words(

@@ -55,13 +55,14 @@ def define_philox(function: ir.Function) -> None:
     builder.ret(result)
 
 
-def draw_words(builder: ir.IRBuilder, function: ir.Function, seed: ir.Value, stream: int,
+def draw_words(builder: ir.IRBuilder, function: ir.Function, seed: ir.Value, stream: int | ir.Value,
                step: ir.Value, element: ir.Value, draw: int) -> list[ir.Value]:
-    """The four words of one draw; `seed` and `step` are i64, `element` any integer."""
+    """The four words of one draw; `seed` and `step` are i64, `element` any integer, `stream` a
+    constant or an i32 read at run time."""
     element32 = builder.trunc(element, I32) if element.type.width > 32 else element
     counter = [element32, ir.Constant(I32, draw), builder.trunc(step, I32),
                builder.trunc(builder.lshr(step, ir.Constant(I64, 32)), I32)]
-    key = [builder.trunc(seed, I32), ir.Constant(I32, stream)]
+    key = [builder.trunc(seed, I32), ir.Constant(I32, stream) if isinstance(stream, int) else stream]
     words = builder.call(function, counter + key)
     return [builder.extract_value(words, i) for i in range(4)]
 

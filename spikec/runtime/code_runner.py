@@ -4,7 +4,8 @@
 a layer above it). Groups' code runs in `HostCode`, synapses' in `SynapticHostCode`, and
 `Synapses.connect` builds its synapses with `spikec.runtime.connect`: natively
 (`spikec.runtime.connect_compiled`) on the cpu and cuda devices, with the numpy reference on the
-interpreter.
+interpreter. Assignments and expressions likewise run natively on the cpu and cuda devices where
+they can (`spikec.runtime.host_code_native`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from spikec.runtime.synaptic_code import SynapticHostCode
 
 
 def host_code_for(group: Group, namespace: dict[str, Any], owner: str) -> HostCode:
+    """The group's host code, compiled where it can be except on the `interpreter` device (the
+    reference runs everything there, as connect)."""
+    compiled = device_settings.device != "interpreter"
     if isinstance(group, Synapses):
-        return SynapticHostCode(group, namespace, owner)
-    return HostCode(group, namespace, owner)
+        return SynapticHostCode(group, namespace, owner, compiled=compiled)
+    return HostCode(group, namespace, owner, compiled=compiled)
 
 
 class HostCodeRunner:

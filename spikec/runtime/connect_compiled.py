@@ -33,8 +33,9 @@ import numpy as np
 
 from spikec.backends import cpu_threads
 from spikec.backends.abi import STATE_ERROR, STATE_ERROR_VALUE, STATE_SEED
+from spikec.backends.native import NativeFunction
 from spikec.backends.connect_llvm import (STATE_CODE_STREAM, STATE_RESULT_SIZE,
-                                          STATE_SAMPLE_STREAM, STATE_WORDS, STATE_WRITTEN, CandidateCode, ConnectProgram, Segment,
+                                          STATE_SAMPLE_STREAM, STATE_WORDS, STATE_WRITTEN, CandidateCode, Segment,
                                           compile_connect, supported)
 from spikec.errors import KernelRuntimeError, SpikecError
 from spikec.frontend.variables import SUBEXPRESSION_ROLE
@@ -198,7 +199,7 @@ class _Walker:
     """Runs the native function over blocks of rows (module docstring)."""
 
     def __init__(self, build: GeneratorBuild, code: CandidateCode,
-                 inputs: dict[str, np.ndarray], program: ConnectProgram):
+                 inputs: dict[str, np.ndarray], program: NativeFunction):
         self.build, self.code, self.program = build, code, program
         self.inputs = inputs  # kept alive: the table holds their addresses
         self.table = np.array([a.ctypes.data for a in inputs.values()] or [0], dtype=np.uint64)

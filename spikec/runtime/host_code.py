@@ -6,10 +6,15 @@ come here. The code is checked as any model code (names, dimensions), lowered wi
 copies of the group's arrays; changed arrays are written back through the group's storage. So the
 random numbers an initialiser draws do not depend on the device: each evaluation draws from its
 own Philox stream (counted from `seed()`), and the same script gives the same values everywhere.
+
+With `compiled=True` (the cpu and cuda devices) the kernel runs as native code when it can
+(`spikec.runtime.host_code_native`: same streams, same values), the interpreter otherwise, with
+the reason in `interpreted_because`. Only the arrays the kernel touches are copied in and out.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,13 +32,14 @@ from spikec.ir.index_spaces import Elements
 from spikec.ir.interpreter import Interpreter
 from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_decls import ArrayOp
-from spikec.ir.kernel_ops import StoreOp
+from spikec.ir.kernel_ops import AtomicAddOp, LoadOp, StoreOp
 from spikec.ir.types import Type
 from spikec.passes.lowering.code_to_ssa import ArrayAccess, BodyEmitter, Names
 from spikec.frontend.variables import CONSTANT, INDEX, SUBEXPRESSION_ROLE
 from spikec.passes.lowering.neuron_kernels import STORED_ROLES
 from spikec.passes.lowering.timed_arrays import timed_array_access
 from spikec.runtime.devices import device_settings
+from spikec.runtime.host_code_native import run_native
 
 INITIALISER_STREAM_BASE = 1 << 31
 
@@ -69,9 +75,12 @@ def element_type(kind: str, float_type: Type) -> Type:
 class HostCode:
     """One group's names and arrays, ready to run code on them."""
 
-    def __init__(self, group: Group, namespace: dict[str, Any], owner: str):
+    def __init__(self, group: Group, namespace: dict[str, Any], owner: str,
+                 compiled: bool = False):
         self.group = group
         self.owner = owner
+        self.compiled = compiled
+        self.interpreted_because: str | None = None  # why the last run was not native
         self.float_type = Type.F32 if group.dtype == np.float32 else Type.F64
         self.namespace = Namespace(self._visible_variables(), group.namespace, namespace)
         self.size = group.size
@@ -88,9 +97,11 @@ class HostCode:
         return {n for n, s in self.group.variables.items()
                 if s.role in (INDEX, CONSTANT, SUBEXPRESSION_ROLE)}
 
-    def _own_arrays(self) -> dict[str, np.ndarray]:
-        """The group's stored arrays (copies) the code may read and write."""
-        return self.group.values.all_arrays()
+    def _own_arrays(self, touched: set[str]) -> dict[str, np.ndarray]:
+        """Copies of the group's stored arrays named in `touched` (as the kernel names them)."""
+        prefix = f"{self.group.name}."
+        return {name: self.group.values.read(name) for name, spec in self.group.variables.items()
+                if spec.role in STORED_ROLES and prefix + name in touched}
 
     def _emitter(self, kernel: KernelOp, trees: list[Expr]) -> BodyEmitter:
         """A body emitter for `kernel` with every name of `trees` bound."""
@@ -125,22 +136,38 @@ class HostCode:
             self.input_values[access.array] = np.array(op.attributes["values"], np.float64)
         return names
 
-    def _run(self, kernel: KernelOp, emitter: BodyEmitter, extra: dict[str, ArrayOp],
-             time: float) -> dict[str, np.ndarray]:
+    def _arrays(self, kernel: KernelOp, extra: dict[str, ArrayOp]) -> dict[str, np.ndarray]:
+        """Fresh arrays for a run of `kernel`: copies of the group's, zeros for `extra`, inputs."""
+        touched = {op.array.name for op in kernel.body.ops
+                   if isinstance(op, (LoadOp, StoreOp, AtomicAddOp))}
         arrays = {f"{self.group.name}.{n}": np.ascontiguousarray(a)
-                  for n, a in self._own_arrays().items()}
-        declarations = [ArrayOp(name, type_of(array), len(array)) for name, array in
-                        arrays.items()] + list(extra.values())
+                  for n, a in self._own_arrays(touched).items()}
         for op in extra.values():
             arrays[op.array_name] = np.zeros(op.length, op.element_type.numpy_dtype)
-        for name, values in self.input_values.items():
-            declarations.append(ArrayOp(name, type_of(values), len(values)))
-            arrays[name] = values
-        module = Module(declarations + [kernel])
+        arrays.update(self.input_values)
+        return arrays
+
+    def _run(self, kernel: KernelOp, emitter: BodyEmitter, extra: dict[str, ArrayOp],
+             time: float) -> dict[str, np.ndarray]:
+        arrays = self._arrays(kernel, extra)
+        module = Module([ArrayOp(name, type_of(array), len(array)) for name, array in arrays.items()]
+                        + [kernel])
         seed, stream = initialiser_streams.take()
         emitter.stream = stream
         _renumber_streams(kernel, stream)
+        outcome = None
+        if self.compiled:
+            outcome = run_native(module, kernel, arrays, emitter.launch_args, seed, stream, time)
+            self.interpreted_because = outcome.reason
+            if outcome.reason is None:
+                return arrays
+            if outcome.wrote:
+                arrays = self._arrays(kernel, extra)
         Interpreter(module, arrays, seed).launch(kernel, emitter.launch_args, 0, time)
+        if outcome is not None and outcome.wrote:  # the interpreter raised nothing
+            warnings.warn(f"{self.owner}: compiled host code recorded an error that the "
+                          "interpreter did not raise (a bug in spikec.backends.host_code_llvm); "
+                          "the interpreter's values were kept", RuntimeWarning, stacklevel=2)
         return arrays
 
     def execute(self, code: str | list[Statement], condition: str | None = None,

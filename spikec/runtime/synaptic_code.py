@@ -51,11 +51,11 @@ class SynapticHostCode(HostCode):
 
     def __init__(self, synapses: Synapses, namespace: dict[str, Any], owner: str,
                  bindings: dict[str, np.ndarray] | None = None,
-                 extra: dict[str, tuple] | None = None):
+                 extra: dict[str, tuple] | None = None, compiled: bool = False):
         self.connecting = bindings is not None
         self.pairs = pair_variables(synapses)
         self.extra = dict(extra or {})
-        super().__init__(synapses, namespace, owner)
+        super().__init__(synapses, namespace, owner, compiled)
         if bindings is None:
             bindings = {"i": synapses._pre, "j": synapses._post}
         self.bindings = bindings
@@ -76,8 +76,8 @@ class SynapticHostCode(HostCode):
         own = super()._read_only() if not self.connecting else set()
         return own | set(self.pairs) | set(self.extra) | {"i", "j", "N_pre", "N_post", "N"}
 
-    def _own_arrays(self) -> dict[str, np.ndarray]:
-        return {} if self.connecting else super()._own_arrays()
+    def _own_arrays(self, touched: set[str]) -> dict[str, np.ndarray]:
+        return {} if self.connecting else super()._own_arrays(touched)
 
     def _emitter(self, kernel: KernelOp, trees: list[Expr]) -> BodyEmitter:
         group: Synapses = self.group
