@@ -1,15 +1,17 @@
 """The kernel cache: a module never compiles twice in a process, and compiled artifacts survive it.
 
-Key: sha256 of the printed kernel IR, the target (triple, CPU name and features, or sm_XX) and the
-versions that change the output (spikec, a fingerprint of the backend sources, llvmlite, LLVM,
-libdevice's hash). Two levels:
+Key: sha256 of the printed kernel IR, the target (triple, CPU name and features, or sm_XX, and
+the backend's options: the CUDA tick kernel's shape, row lanes) and the versions that change the
+output (spikec, a hash of every source file of the spikec package, llvmlite, LLVM, libdevice's
+hash). Two levels:
 
 * in memory: key -> the loaded program (a JIT engine with its entry point, or a PTX text and its
-  kernel table), so a second compile of the same module in the process costs a dictionary lookup;
-* on disk, under ``$SPIKEC_CACHE_DIR`` (default ``~/.cache/spikec``): key -> the expensive artifact,
-  the PTX text (``<key>.ptx``) or the CPU object file (``<key>.o``, through MCJIT's object-cache
-  hooks). On a disk hit the cheap lowering to LLVM IR runs again (it also rebuilds the kernel table),
-  the optimisation and machine-code generation do not.
+  launch metadata), so a second compile of the same module in the process costs a dictionary lookup;
+* on disk, under ``$SPIKEC_CACHE_DIR`` (default ``~/.cache/spikec``): key -> the program's files.
+  CUDA: the PTX text (``<key>.ptx``) and the launch metadata (``<key>.launch.json``,
+  `spikec.backends.cuda_launch`), so a hit does no lowering at all. CPU: the object file
+  (``<key>.o``, through MCJIT's object-cache hooks); on a hit the cheap lowering to LLVM IR runs
+  again (it also rebuilds the kernel table), the optimisation and machine-code generation do not.
 
 Disable the disk level with ``SPIKEC_CACHE_DIR=off`` (or ``none``/``0``/empty), or pass
 ``CompileCache(directory=None)``; ``cache.clear_memory()`` forgets the in-memory level.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 import llvmlite
 from llvmlite import binding as llvm
@@ -62,6 +64,21 @@ class CompileCache:
             self.statistics.disk_hits += 1
         return data
 
+    def read_entry(self, key: str, suffixes: Sequence[str], decode: Callable[[list[bytes]], T]) -> T | None:
+        """`decode` of the files of one entry (`<key><suffix>` for each suffix), counted as one
+        disk hit; None when a file is missing or `decode` raises ValueError (a damaged entry:
+        the caller builds again and overwrites it)."""
+        store = DiskStore(self.directory)
+        files = [store.read(f"{key}{suffix}") for suffix in suffixes]
+        if any(data is None for data in files):
+            return None
+        try:
+            value = decode(files)  # type: ignore[arg-type]
+        except ValueError:
+            return None
+        self.statistics.disk_hits += 1
+        return value
+
     def write(self, key: str, suffix: str, data: bytes) -> None:
         DiskStore(self.directory).write(f"{key}{suffix}", data)
 
@@ -69,18 +86,15 @@ class CompileCache:
         self.memory.clear()
 
 
-_FINGERPRINT: list[str] = []
-
-
 def default_versions() -> dict[str, str]:
-    if not _FINGERPRINT:
-        digest = hashlib.sha256()
-        for path in sorted(Path(__file__).parent.glob("*.py")):
-            digest.update(path.read_bytes())
-        _FINGERPRINT.append(digest.hexdigest()[:16])
+    """What compiled code depends on besides the module and the target. The sources are the
+    whole package's, not only the backends': the lowering and the launch metadata also follow
+    `spikec.ir` and the passes the CUDA tick kernel calls (`passes.kernel_dependencies`). The
+    pipeline cache hashes the same files (once per process, ~6 ms), so a run pays nothing more."""
     import spikec
+    from spikec.passes.pipeline_cache import versions
 
-    return {"spikec": spikec.__version__, "backends": _FINGERPRINT[0], "llvmlite": llvmlite.__version__,
+    return {"spikec": spikec.__version__, "sources": versions()["sources"], "llvmlite": llvmlite.__version__,
             "llvm": ".".join(map(str, llvm.llvm_version_info))}
 
 

@@ -26,13 +26,14 @@ from typing import Mapping
 
 import numpy as np
 
-from spikec.backends import cuda_rows, cuda_tick_kernel
+from spikec.backends import cuda_launch, cuda_rows, cuda_tick_kernel
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends.cuda_codegen import (BLOCK, COMPACT_BLOCK, COMPACT_CHUNK, DEFAULT_ARCH,
-                                          FLAGS_PER_THREAD, TRIPLE, CudaModuleText, PtxTimings,
-                                          absorbed_clears, generate_ptx, leading_clears, libdevice_module,
-                                          lower_for_cuda, uses_tiles)
+                                          FLAGS_PER_THREAD, TRIPLE, PtxTimings, absorbed_clears,
+                                          generate_ptx, leading_clears, libdevice_hash, lower_for_cuda,
+                                          uses_tiles)
+from spikec.backends.cuda_launch import KernelLaunch, LaunchMetadata
 from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
 from spikec.errors import SpikecError
@@ -84,38 +85,52 @@ def require_cuda() -> None:
 
 @dataclass
 class CudaProgram:
-    """PTX text and the launch metadata (kernel signatures, error messages)."""
+    """PTX text and its launch metadata (`cuda_launch`: kernels, error messages, tick table);
+    `timings` are zero for a program from disk, which was not lowered."""
 
     ptx: str
-    text: CudaModuleText
+    launch: LaunchMetadata
     arch: str
     timings: PtxTimings
     from_disk: bool
 
 
+def cuda_cache_key(module: Module, arch: str, cache: CompileCache, row_lanes: int | str = cuda_rows.AUTO,
+                   tick_shape: cuda_tick_kernel.TickShape | None = None) -> str:
+    """The kernel-cache key of `module`'s program: everything the PTX and the launch metadata
+    depend on. The environment's knobs enter through `row_lanes` (SPIKEC_CUDA_ROW_LANES) and
+    `tick_shape` (SPIKEC_CUDA_TICK_KERNEL, _TICK_BLOCK, _TICK_TIMERS); SPIKEC_CUDA_MAX_REGISTERS
+    is not in it, as it changes neither: the driver's JIT applies it when the PTX is loaded."""
+    return cache.key(print_module(module), f"{TRIPLE}:{arch}:rows={row_lanes}:ticks={tick_shape}",
+                     libdevice=libdevice_hash())
+
+
 def compile_cuda(module: Module, arch: str = DEFAULT_ARCH, cache: CompileCache | None = None,
                  row_lanes: int | str = cuda_rows.AUTO,
                  tick_shape: cuda_tick_kernel.TickShape | None = None) -> CudaProgram:
-    """The PTX of `module` for `arch`, from the cache when it was generated before; with
-    `tick_shape`, the tick kernel of that shape (`cuda_tick_kernel`)."""
+    """The PTX of `module` for `arch` and its launch metadata, from the cache when they were
+    generated before (then nothing is lowered); with `tick_shape`, the tick kernel of that shape
+    (`cuda_tick_kernel`)."""
     cache = default_cache() if cache is None else cache
-    _, libdevice_hash = libdevice_module()
-    key = cache.key(print_module(module), f"{TRIPLE}:{arch}:rows={row_lanes}:ticks={tick_shape}", libdevice=libdevice_hash)
+    key = cuda_cache_key(module, arch, cache, row_lanes, tick_shape)
 
     def build() -> CudaProgram:
+        cached = cache.read_entry(key, (".ptx", cuda_launch.SUFFIX),
+                                  lambda files: (files[0].decode(), cuda_launch.loads(files[1])))
+        if cached is not None:
+            return CudaProgram(cached[0], cached[1], arch, PtxTimings(), True)
+        cache.statistics.misses += 1
         timings = PtxTimings()
         start = time.perf_counter()
         plan = ModulePlan(module)
         text = (cuda_tick_kernel.lower_for_tick_kernel(plan, tick_shape, row_lanes) if tick_shape
                 else lower_for_cuda(plan, row_lanes))
+        launch = cuda_launch.from_text(text, tick_shape)
         timings.lower = time.perf_counter() - start
-        cached = cache.read(key, ".ptx")
-        if cached is not None:
-            return CudaProgram(cached.decode(), text, arch, timings, True)
-        cache.statistics.misses += 1
         ptx = generate_ptx(text, arch, timings=timings)
         cache.write(key, ".ptx", ptx.encode())
-        return CudaProgram(ptx, text, arch, timings, False)
+        cache.write(key, cuda_launch.SUFFIX, cuda_launch.dumps(launch))
+        return CudaProgram(ptx, launch, arch, timings, False)
 
     return cache.get_or_build(key, build)
 
@@ -152,10 +167,9 @@ class CudaExecutable(Executable):
         # Per emit_spike: flags, values, position count; with the multi-block compaction also the
         # per-tile counts/offsets and the finished-blocks counter (zero between launches).
         self.scratch = {}
-        lowered = self.program.text.lowered
-        for abi in lowered.kernels.values():
-            for op in abi.emits:
-                dtype = self.plan.arrays[op.spike_list.name].element_type.numpy_dtype
+        for abi in self.program.launch.kernels:
+            for spike_list in abi.emits:
+                dtype = self.plan.arrays[spike_list].element_type.numpy_dtype
                 size = max(1, abi.position_capacity)
                 flag_bytes = -(-size // COMPACT_CHUNK) * COMPACT_CHUNK
                 buffers = (cuda.DeviceArray.zeros(flag_bytes, np.uint8), cuda.DeviceArray.zeros(size, dtype),
@@ -163,7 +177,7 @@ class CudaExecutable(Executable):
                 if uses_tiles(abi.position_capacity):
                     buffers += (cuda.DeviceArray.zeros(flag_bytes // COMPACT_CHUNK, np.int64),
                                 cuda.DeviceArray.zeros(1, np.int64))
-                self.scratch[(abi.kernel, op.spike_list.name)] = buffers
+                self.scratch[(abi.kernel, spike_list)] = buffers
         # Clears done by the following compaction: {(launch step index, list): clear's clock}.
         self.merged_clears = {(launch, self.plan.steps[clear].spike_list): self.plan.steps[clear].clock
                               for clear, launch in absorbed_clears(self.plan).items()}
@@ -190,9 +204,9 @@ class CudaExecutable(Executable):
         its table of pointers, its barrier counter and its grid (for the grid shape: as many blocks
         as the largest launch needs, at most as many as the GPU holds at once, launched
         cooperatively so that all are resident)."""
-        lowered, shape = self.program.text.lowered, self.tick_shape
-        buffers = [self.arrays[name] for name in cuda_tick_kernel.entry_arrays(lowered)]
-        buffers += [buffer for key in cuda_tick_kernel.entry_emits(lowered) for buffer in self.scratch[key][:3]]
+        table, shape = self.program.launch.tick, self.tick_shape
+        buffers = [self.arrays[name] for name in table.arrays]
+        buffers += [buffer for key in table.emits for buffer in self.scratch[key][:3]]
         self.tick_table = self.cuda.DeviceArray.from_host(
             np.array([buffer.device_pointer for buffer in buffers] or [0], dtype=np.uint64))
         # the barrier's counter, then with timers each interval's total in ns (`tick_times`)
@@ -202,7 +216,7 @@ class CudaExecutable(Executable):
         blocks = 1
         if shape.grid:
             resident = function.max_active_blocks(shape.threads) * self.multiprocessors
-            blocks = max(1, min(resident, cuda_tick_kernel.grid_blocks(lowered, shape.threads)))
+            blocks = max(1, min(resident, table.grid_blocks))
         self.tick_blocks = blocks
         return self.cuda.PreparedLaunch(function, blocks, shape.threads,
                                         [self.tick_table, self.state, self.tick_barrier, np.int64(0)],
@@ -233,7 +247,7 @@ class CudaExecutable(Executable):
         self.cuda.launch(function("spikec_tick_end"), 1, 1, [self.state], stream)
 
     def record_schedule(self, stream) -> None:
-        cuda, plan, lowered = self.cuda, self.plan, self.program.text.lowered
+        cuda, plan, launch = self.cuda, self.plan, self.program.launch
         function = self.cu_module.function
         absorbed = absorbed_clears(plan)
         for index, step in enumerate(plan.steps):
@@ -246,31 +260,32 @@ class CudaExecutable(Executable):
                              np.int64(array.length - 1)], stream)
                 continue
             assert isinstance(step, LaunchPlan)
-            abi = lowered.kernels[step.kernel]
-            scratch = [self.scratch[(abi.kernel, op.spike_list.name)] for op in abi.emits]
+            abi = launch.kernel(step.kernel)
+            scratch = [self.scratch[(abi.kernel, spike_list)] for spike_list in abi.emits]
             args = [self.arrays[name] for name in abi.arrays]
             args += [self.state, np.int64(step.clock), np.float64(step.dt)]
             args += [buffer for buffers in scratch for buffer in buffers[:3]]
             args += [np.uint8(v) if isinstance(v, np.bool_) else v for v in step.parameters]
             cuda.launch(function(abi.function_name), self.launch_blocks(step.kernel), BLOCK, args, stream)
-            for op, buffers in zip(abi.emits, scratch):
-                self.record_compaction(stream, step, index, abi, op.spike_list.name, buffers)
+            for spike_list, buffers in zip(abi.emits, scratch):
+                self.record_compaction(stream, step, index, abi, spike_list, buffers)
 
     def launch_blocks(self, kernel: str) -> int:
         """Blocks of `BLOCK` threads: enough for every position (a group of `row_lanes` threads
         each), and for `outgoing` kernels, whose positions are the step's spikes, no more than the
         GPU holds at once: their groups stride over the spikes (`cuda_rows`)."""
-        abi = self.program.text.lowered.kernels[kernel]
+        abi = self.program.launch.kernel(kernel)
         blocks = -(-max(1, abi.position_capacity) * abi.row_lanes // BLOCK)
         if isinstance(self.plan.kernels[kernel].space, Outgoing):
             blocks = min(blocks, self.multiprocessors * (THREADS_PER_MULTIPROCESSOR // BLOCK))
         return max(1, min(blocks, MAX_GRID))
 
-    def record_compaction(self, stream, step: LaunchPlan, index: int, abi, name: str, buffers) -> None:
+    def record_compaction(self, stream, step: LaunchPlan, index: int, abi: KernelLaunch, name: str,
+                          buffers) -> None:
         function = self.cu_module.function
         spikes = self.plan.arrays[name]
         bits = spikes.element_type.numpy_dtype.itemsize * 8
-        code = np.int64(self.program.text.compaction_errors[(abi.kernel, name)])
+        code = np.int64(self.program.launch.compaction_error(abi.kernel, name))
         clear_clock = np.int64(self.merged_clears.get((index, name), -1))
         capacity = np.int64(spikes.length - 1)
         flags, values, count = buffers[:3]
@@ -318,7 +333,7 @@ class CudaExecutable(Executable):
             recorded = state.copy()
             state[1] = state[2] = 0
             self._set(self.state, state)
-            self.raise_recorded_error(recorded, self.program.text.lowered.errors)
+            self.raise_recorded_error(recorded, list(self.program.launch.errors))
 
     # Copies go through the executable's stream, which the graph replays on, so they are ordered
     # with the ticks (the stream does not synchronize with the legacy default stream).

@@ -565,15 +565,24 @@ def find_libdevice() -> Path:
 
 
 _LIBDEVICE: dict[Path, tuple[llvm.ModuleRef, str]] = {}
+_LIBDEVICE_HASHES: dict[Path, str] = {}
+
+
+def libdevice_hash(path: Path | None = None) -> str:
+    """A short hash of libdevice's bitcode for cache keys, read once per process and not parsed:
+    a kernel-cache hit needs only the key (parsing costs ~40 ms)."""
+    path = path or find_libdevice()
+    if path not in _LIBDEVICE_HASHES:
+        _LIBDEVICE_HASHES[path] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return _LIBDEVICE_HASHES[path]
 
 
 def libdevice_module(path: Path | None = None) -> tuple[llvm.ModuleRef, str]:
-    """(libdevice parsed, a short hash of its bitcode for cache keys), read and parsed once per
-    process; link a `clone()` of it (linking consumes the module)."""
+    """(libdevice parsed, `libdevice_hash`), read and parsed once per process; link a `clone()`
+    of it (linking consumes the module)."""
     path = path or find_libdevice()
     if path not in _LIBDEVICE:
-        data = path.read_bytes()
-        _LIBDEVICE[path] = (llvm.parse_bitcode(data), hashlib.sha256(data).hexdigest()[:16])
+        _LIBDEVICE[path] = (llvm.parse_bitcode(path.read_bytes()), libdevice_hash(path))
     return _LIBDEVICE[path]
 
 

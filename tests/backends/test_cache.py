@@ -46,7 +46,7 @@ def test_the_disk_cache_survives_the_process(tmp_path):
         assert run.returncode == 0, run.stderr
     assert runs[0].stdout.split() == ["False", "False", "2"]
     assert runs[1].stdout.split() == ["True", "True", "0"]
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".o", ".ptx"]
+    assert sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir()) == ["launch.json", "o", "ptx"]
 
 
 def test_a_program_loaded_from_disk_runs_like_a_fresh_one(tmp_path):

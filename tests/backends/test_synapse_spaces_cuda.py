@@ -93,7 +93,7 @@ def test_rows_whose_order_matters_are_walked_in_order(row_lanes):
     lanes asked for: the GPU gives the CPU's value exactly."""
     text = with_source_store(synapse_module(2000, 500, 40_000, 0.3))
     cpu, gpu = both(text, synapse_arrays(2000, 500, 40_000, 9), 9, row_lanes=row_lanes)
-    assert gpu.program.text.lowered.kernels["S.push"].row_lanes == 1
+    assert gpu.program.launch.kernel("S.push").row_lanes == 1
     compare(cpu, gpu, (1, 3))
     assert cpu.read("G.last").any()
 
