@@ -10,7 +10,8 @@ then timed twice:
 * `graph`: the executable's `run` of as many ticks (graph replays, or the tick kernel), per tick;
 * with the tick kernel (one launch for all ticks, nothing to capture) and
   `SPIKEC_CUDA_TICK_TIMERS=1`: the time of each interval between the kernel's barriers (a phase's
-  launches, its compactions, the tick's end; `cuda_tick_kernel.tick_intervals`) per tick;
+  launches, its compactions, the tick's end; `cuda_tick_kernel.tick_intervals`) per tick, and
+  per launch the mean and the most time a block spent in it (`cuda_tick_kernel.tick_launches`);
 * `profiled graph`: the same ticks captured into one graph with an event-record node before and
   after each kernel node (`CU_EVENT_RECORD_EXTERNAL`), replayed once. A launch's time is the gap
   between its two events: the kernel plus the GPU's cost of starting a graph node, without the
@@ -88,10 +89,12 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
     net_run_us = (time.perf_counter() - start) / ticks * 1e6
     timed = executable.tick_shape is not None and executable.tick_shape.timers
     before = executable.tick_times() if timed else {}
+    launches_before = executable.tick_launch_times() if timed else []
     start = time.perf_counter()
     executable.run(ticks)
     graph_us = (time.perf_counter() - start) / ticks * 1e6
     after = executable.tick_times() if timed else {}
+    launches_after = executable.tick_launch_times() if timed else []
 
     result = {"model": model, "size": size, "neurons": info["neurons"],
               "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
@@ -102,6 +105,12 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
         result["blocks"] = executable.tick_blocks
         result["intervals"] = [{"interval": name, "us_per_tick": (after[name] - before[name]) / ticks * 1e6}
                                for name in after]
+        result["launches"] = []
+        for (name, spent, most, runs), (_, spent_before, _, runs_before) in zip(launches_after, launches_before):
+            runs -= runs_before
+            result["launches"].append({"kernel": name, "block_us_per_tick": (spent - spent_before) / ticks * 1e6,
+                                       "blocks_per_tick": runs / ticks, "max_block_us": most * 1e6,
+                                       "mean_block_us": (spent - spent_before) / max(runs, 1) * 1e6})
         return result
     timed = TimedDriver(executable.cuda)
     executable.cuda = timed
@@ -151,6 +160,11 @@ def main() -> None:
               f"{result['net_run_us_per_tick']:.1f} us, executable.run {result['graph_us_per_tick']:.1f} us")
         for interval in result["intervals"]:
             print(f"{interval['us_per_tick']:9.2f} us  {interval['interval'][:150]}")
+        if result["launches"]:
+            print(f"{'launch (mean us per block, max us, blocks per tick)':60} {'mean':>7} {'max':>7} {'blocks':>6}")
+            for launch in sorted(result["launches"], key=lambda launch: -launch["mean_block_us"])[:options.top]:
+                print(f"{launch['kernel'][:60]:60} {launch['mean_block_us']:7.2f} {launch['max_block_us']:7.2f} "
+                      f"{launch['blocks_per_tick']:6.1f}")
         if options.out:
             Path(options.out).write_text(json.dumps(result, indent=1))
         return

@@ -209,9 +209,12 @@ class CudaExecutable(Executable):
         buffers += [buffer for key in table.emits for buffer in self.scratch[key][:3]]
         self.tick_table = self.cuda.DeviceArray.from_host(
             np.array([buffer.device_pointer for buffer in buffers] or [0], dtype=np.uint64))
-        # the barrier's counter, then with timers each interval's total in ns (`tick_times`)
-        timed = len(cuda_tick_kernel.tick_intervals(self.plan)) if shape.timers else 0
-        self.tick_barrier = self.cuda.DeviceArray.zeros(1 + timed, np.int64)
+        # the barrier's counter, the phases' chunk counters, then with timers each interval's total in
+        # ns (`tick_times`) and each launch's words (`tick_launch_times`)
+        timed = 0
+        if shape.timers:
+            timed = len(cuda_tick_kernel.tick_intervals(self.plan)) + 3 * len(cuda_tick_kernel.tick_launches(self.plan))
+        self.tick_barrier = self.cuda.DeviceArray.zeros(cuda_tick_kernel.timers_at(self.plan) + timed, np.int64)
         function = self.cu_module.function(cuda_tick_kernel.ENTRY)
         blocks = 1
         if shape.grid:
@@ -230,9 +233,19 @@ class CudaExecutable(Executable):
             raise SpikecError("tick_times() needs the tick kernel with timers",
                               hint="set SPIKEC_CUDA_TICK_TIMERS=1 before the network is built")
         self.context.make_current()
-        totals = self.tick_barrier.to_host()[1:]
+        totals = self.tick_barrier.to_host()[cuda_tick_kernel.timers_at(self.plan):]
         return {name: float(total) * 1e-9
                 for name, total in zip(cuda_tick_kernel.tick_intervals(self.plan), totals)}
+
+    def tick_launch_times(self) -> list[tuple[str, float, float, int]]:
+        """Per launch of a tick (`cuda_tick_kernel.tick_launches`): (kernel, seconds its blocks
+        spent in it summed, the most one block spent in one tick, block runs), since the launch
+        was prepared; needs timers as `tick_times`."""
+        self.tick_times()  # the same checks
+        words = self.tick_barrier.to_host()[cuda_tick_kernel.timers_at(self.plan)
+                                            + len(cuda_tick_kernel.tick_intervals(self.plan)):]
+        return [(name, float(words[3 * k]) * 1e-9, float(words[3 * k + 1]) * 1e-9, int(words[3 * k + 2]))
+                for k, name in enumerate(cuda_tick_kernel.tick_launches(self.plan))]
 
     # -- the graphs ------------------------------------------------------------------------------
     def record_ticks(self, stream, ticks: int) -> None:

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
+from spikec.backends import cuda_rows
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cpu_threads import work_per_element
 from spikec.backends.cuda_codegen import (CudaHooks, CudaModuleText, _intrinsic, _sreg, build_compaction_kernel,
@@ -70,6 +71,7 @@ from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, Lo
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
 from spikec.errors import SpikecError
+from spikec.ir.index_spaces import Elements, Outgoing, Segments
 from spikec.passes.kernel_dependencies import kernel_accesses
 
 ENTRY = "spikec_ticks"
@@ -87,6 +89,7 @@ MAX_WORK = 200_000
 # full-scale microcircuit's largest population has 21,915 neurons).
 GRID_MAX_POSITIONS = 32768
 GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lanes
+GRID_MAX_LANES = 1024  # on the grid, a long push row's lanes may span chunks (`grid_lanes`)
 _PTR = ir.PointerType()
 
 
@@ -115,9 +118,19 @@ class TickKernelHooks(CudaHooks):
         self.trailing_parameters = (I64, I64) if shape.grid else ()
 
     def row_lanes(self, plan: ModulePlan, kernel) -> int:
-        # A row's group of lanes must lie within the block and the groups must tile it: at most
-        # the largest power of two dividing the block (lanes are powers of two).
-        return min(super().row_lanes(plan, kernel), self.shape.threads & -self.shape.threads)
+        # One block: a row's group of lanes must lie within the block and the groups must tile it,
+        # so at most the largest power of two dividing the block (lanes are powers of two). A grid
+        # runs a launch in chunks of a block's threads (`launch_phase`), and a group may span
+        # chunks: long rows get up to GRID_MAX_LANES lanes (`grid_lanes`), so that one spike's row
+        # is not one block's long serial walk.
+        lanes = super().row_lanes(plan, kernel)
+        if not self.shape.grid:
+            return min(lanes, self.shape.threads & -self.shape.threads)
+        if lanes < self.shape.threads or self.row_lanes_setting != cuda_rows.AUTO:
+            return lanes
+        space = kernel.space
+        rows = max(1, plan.arrays[space.offsets.name].length - 1)
+        return grid_lanes(plan.arrays[space.items.name].length / rows, self.shape.threads)
 
     def configure_kernel(self, function: ir.Function) -> None:
         function.linkage = "internal"
@@ -134,6 +147,18 @@ class TickKernelHooks(CudaHooks):
             return super().is_first_invocation(builder)
         first = builder.icmp_signed("==", _sreg(builder, "tid.x"), ir.Constant(I32, 0))
         return builder.and_(first, builder.icmp_signed("==", builder.function.args[-2], ir.Constant(I64, 0)))
+
+
+def grid_lanes(mean_row_length: float, threads: int) -> int:
+    """Lanes per push row on the grid for rows that fill a block: the power of two at or above
+    half the mean row (about two iterations per lane), from the block to GRID_MAX_LANES. At full
+    scale the microcircuit's rows of ~1000-2000 synapses took one block 8 iterations of ~3.5 us
+    each (a latency chain of gathers and an atomic), the longest single chunk of its send phase
+    (docs/performance.md, "Microcircuit")."""
+    lanes = threads
+    while lanes < GRID_MAX_LANES and lanes < mean_row_length / 2:
+        lanes *= 2
+    return lanes
 
 
 def entry_arrays(lowered: LoweredModule) -> list[str]:
@@ -194,6 +219,20 @@ def tick_intervals(plan: ModulePlan) -> list[str]:
         if lists:
             intervals.append(f"phase {number} compactions: {', '.join(lists)}")
     return intervals + ["tick end"]
+
+
+def timers_at(plan: ModulePlan) -> int:
+    """Where the timers start in the barrier's words: after the barrier counter and one chunk
+    counter per phase (`_TickKernelBuilder.launch_phase`)."""
+    return 1 + len(tick_phases(plan))
+
+
+def tick_launches(plan: ModulePlan) -> list[str]:
+    """The kernels of a tick's launches in the order `spikec_ticks` runs them (phase by phase):
+    with `TickShape.timers` each has three words after the intervals' totals (the ns its blocks
+    spent in it, summed; the most one block spent in one tick; the blocks that ran it)."""
+    return [plan.steps[index].kernel for phase in tick_phases(plan) for index in phase
+            if isinstance(plan.steps[index], LaunchPlan)]
 
 
 def tick_phases(plan: ModulePlan) -> list[list[int]]:
@@ -275,6 +314,18 @@ class _TickKernelBuilder:
         self.pending: list[tuple[LaunchPlan, object, tuple[str, str]]] = []
         self.intervals = tick_intervals(self.plan) if shape.timers else []
         self.interval = 0
+        self.timed_launches = tick_launches(self.plan) if shape.timers else []
+        self.launch_index = 0
+        # the phases' chunk counters follow the barrier counter; the timers follow them
+        self.phases = tick_phases(self.plan)
+        self.phase_index = 0
+        self.phase_resets: list[ir.Value] = []
+        self.timers_at = timers_at(self.plan)
+        if shape.grid:  # the chunk thread 0 took, for the whole block (`launch_phase`)
+            self.shared_chunk = ir.GlobalVariable(module, I64, "spikec_ticks.chunk", addrspace=3)
+            self.shared_chunk.linkage = "internal"
+            self.shared_chunk.initializer = ir.Constant(I64, ir.Undefined)
+            self.chunk_variable = self.builder.alloca(I64, name="chunk")
         if shape.timers:
             self.globaltimer = _intrinsic(self.builder, "llvm.nvvm.read.ptx.sreg.globaltimer", I64, [])
             self.last_time = self.builder.alloca(I64, name="last_time")
@@ -320,7 +371,8 @@ class _TickKernelBuilder:
         builder = self.builder
         with builder.if_then(self.first_of_grid):
             now = builder.call(self.globaltimer, [])
-            total = builder.gep(self.counter, [ir.Constant(I64, 1 + self.interval)], source_etype=I64)
+            total = builder.gep(self.counter, [ir.Constant(I64, self.timers_at + self.interval)],
+                                source_etype=I64)
             elapsed = builder.sub(now, builder.load(self.last_time, typ=I64))
             builder.store(builder.add(builder.load(total, typ=I64), elapsed), total)
             builder.store(now, self.last_time)
@@ -332,8 +384,15 @@ class _TickKernelBuilder:
                 self.builder.store(self.builder.call(self.globaltimer, []), self.last_time)
 
     def end_phase(self) -> None:
-        """A barrier; then the pending compactions (list k on block k mod blocks), and a barrier."""
+        """A barrier (then the phase's chunk counter back to zero: every block has taken its last
+        chunk, and the next tick's phase is barriers away); then the pending compactions (list k on
+        block k mod blocks), and a barrier."""
         self.timed_barrier()
+        if self.phase_resets:
+            with self.builder.if_then(self.first_of_grid):
+                for counter in self.phase_resets:
+                    self.builder.store(ir.Constant(I64, 0), counter)
+            self.phase_resets = []
         if self.pending:
             for index, (step, op, key) in enumerate(self.pending):
                 self.compact(index, step, op, key)
@@ -348,7 +407,7 @@ class _TickKernelBuilder:
         self.barrier()
         self.start_timers()
         tick, done = tick_loop(builder, self.ticks)
-        for phase in tick_phases(self.plan):
+        for self.phase_index, phase in enumerate(self.phases):
             steps = [self.plan.steps[index] for index in phase]
             for step in steps:
                 if isinstance(step, ClearPlan):
@@ -361,9 +420,10 @@ class _TickKernelBuilder:
             with builder.if_then(builder.icmp_signed("<", following, self.ticks)):
                 self.tick_begin()
         self.timed_barrier()
-        if self.interval != len(self.intervals):
-            raise AssertionError(f"spikec_ticks timed {self.interval} intervals, tick_intervals names "
-                                 f"{len(self.intervals)}")
+        if self.interval != len(self.intervals) or self.launch_index != len(self.timed_launches):
+            raise AssertionError(f"spikec_ticks timed {self.interval} intervals and {self.launch_index} "
+                                 f"launches, tick_intervals names {len(self.intervals)}, tick_launches "
+                                 f"{len(self.timed_launches)}")
         tick.add_incoming(following, builder.block)
         builder.branch(tick.parent)
         builder.position_at_end(done)
@@ -396,29 +456,78 @@ class _TickKernelBuilder:
                 clear_spikes(builder, self.plan, step.spike_list, self.pointer(step.spike_list))
 
     def launch_phase(self, steps: list[LaunchPlan]) -> None:
-        """The phase's launches. One block runs them one after another. A grid is split into
-        min(steps, blocks) parts, block b in part b mod parts, and launch k runs on part k mod
-        parts as if that part were its whole grid: independent launches run side by side
-        instead of each thread walking every launch's prologue in turn (the microcircuit's 64
-        sends)."""
+        """The phase's launches. One block runs them one after another. A grid shares them out
+        in chunks of one block's worth of positions (`chunks`; a block runs chunk c of launch k as
+        that launch's block c of a grid of its chunks, one pass of the kernel's strided loop):
+        block b takes chunk b, and where there are more chunks than blocks, each block that
+        finishes takes the next from the phase's counter (thread 0's atomic add, shared with the
+        block). Blocks that finish early take more chunks, so a phase
+        costs about its work over the grid whatever the launches' sizes and costs (a static split
+        left most blocks waiting on the few with the longest rows; docs/performance.md)."""
         builder = self.builder
         if not self.shape.grid:
             for step in steps:
                 self.launch(step, [])
             return
+        if not steps:
+            return
+        counts = [self.chunks(step) for step in steps]
+        firsts, total = [], ir.Constant(I64, 0)
+        for count in counts:
+            firsts.append(total)
+            total = builder.add(total, count)
+        counter = builder.gep(self.counter, [ir.Constant(I64, 1 + self.phase_index)], source_etype=I64)
         blocks = builder.zext(self.blocks, I64)
-        block = builder.zext(self.block_index, I64)
-        count = ir.Constant(I64, len(steps))
-        parts = builder.select(builder.icmp_unsigned("<", count, blocks), count, blocks)
-        part_of_block = builder.urem(block, parts)
-        index_in_part = builder.udiv(block, parts)
-        for k, step in enumerate(steps):
-            part = builder.urem(ir.Constant(I64, k), parts)
-            # blocks b < blocks with b mod parts == part
-            size = builder.udiv(builder.add(builder.sub(blocks, part), builder.sub(parts, ir.Constant(I64, 1))),
-                                parts)
-            with builder.if_then(builder.icmp_unsigned("==", part_of_block, part)):
-                self.launch(step, [index_in_part, size])
+        builder.store(builder.zext(self.block_index, I64), self.chunk_variable)  # block b: chunk b first
+        loop = builder.append_basic_block("phase_chunk")
+        work = builder.append_basic_block("phase_chunk_work")
+        more = builder.append_basic_block("phase_chunk_take")
+        done = builder.append_basic_block("phase_chunks_done")
+        builder.branch(loop)
+        builder.position_at_end(loop)
+        chunk = builder.load(self.chunk_variable, typ=I64)
+        builder.cbranch(builder.icmp_unsigned("<", chunk, total), work, done)
+        builder.position_at_end(work)
+        for step, first, count in zip(steps, firsts, counts):
+            mine = builder.and_(builder.icmp_unsigned("<=", first, chunk),
+                                builder.icmp_unsigned("<", chunk, builder.add(first, count)))
+            with builder.if_then(mine):
+                self.launch(step, [builder.sub(chunk, first), count])
+        # more chunks than blocks: the next one from the phase's counter (uniform across the block)
+        builder.cbranch(builder.icmp_unsigned(">", total, blocks), more, done)
+        builder.position_at_end(more)
+        with builder.if_then(self.first_thread):
+            taken = builder.atomic_rmw("add", counter, ir.Constant(I64, 1), "monotonic")
+            builder.store(builder.add(blocks, taken), self.shared_chunk)
+        self.block_barrier()
+        builder.store(builder.load(self.shared_chunk, typ=I64), self.chunk_variable)
+        self.block_barrier()  # every thread has read it before thread 0 takes the next
+        builder.branch(loop)
+        builder.position_at_end(done)
+        self.phase_resets.append(counter)
+
+    def chunks(self, step: LaunchPlan) -> ir.Value:
+        """Blocks' worth of positions of one launch in this tick, at least one (its block 0 also
+        records the launch's position count for its compaction): a launch over a spike list counts
+        its spikes now (times the row's lanes for a push), other launches their fixed positions."""
+        builder, abi = self.builder, self.lowered.kernels[step.kernel]
+        threads = self.shape.threads
+        space = self.plan.kernels[step.kernel].space
+        spike_list = getattr(space, "spike_list", None)
+        if spike_list is None:
+            return ir.Constant(I64, max(1, -(-abi.position_capacity * abi.row_lanes // threads)))
+        array = self.plan.arrays[spike_list.name]
+        element = MEMORY_TYPES[array.element_type]
+        address = builder.gep(self.pointer(spike_list.name), [ir.Constant(I64, array.length - 1)],
+                              source_etype=element)
+        spikes = builder.load(address, typ=element)
+        spikes = builder.sext(spikes, I64) if element.width < 64 else spikes
+        # a count out of range is the kernel's error to report; here it only must stay bounded
+        capacity = ir.Constant(I64, array.length - 1)
+        spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
+        lanes_over = builder.add(builder.mul(spikes, ir.Constant(I64, abi.row_lanes)), ir.Constant(I64, threads - 1))
+        count = builder.udiv(lanes_over, ir.Constant(I64, threads))
+        return builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)), ir.Constant(I64, 1), count)
 
     def launch(self, step: LaunchPlan, grid_part: list[ir.Value]) -> None:
         builder, abi = self.builder, self.lowered.kernels[step.kernel]
@@ -427,8 +536,25 @@ class _TickKernelBuilder:
         arguments += [self.state, ir.Constant(I64, step.clock), ir.Constant(F64, step.dt)]
         arguments += [self.pointer((key, part)) for key in keys for part in range(3)]
         arguments += parameter_constants(abi.parameter_types, step.parameters)
+        started = builder.call(self.globaltimer, []) if self.shape.timers else None
         builder.call(self.lowered.llvm_module.get_global(abi.function_name), arguments + grid_part)
+        if started is not None:
+            self.time_launch(started)
         self.pending += [(step, op, key) for op, key in zip(abi.emits, keys)]
+
+    def time_launch(self, started: ir.Value) -> None:
+        """After a block barrier (the whole block is done), thread 0 adds the block's time in the
+        launch to its words (`tick_launches`)."""
+        builder = self.builder
+        self.block_barrier()
+        with builder.if_then(self.first_thread):
+            elapsed = builder.sub(builder.call(self.globaltimer, []), started)
+            first = self.timers_at + len(self.intervals) + 3 * self.launch_index
+            words = [builder.gep(self.counter, [ir.Constant(I64, first + k)], source_etype=I64) for k in range(3)]
+            builder.atomic_rmw("add", words[0], elapsed, "monotonic")
+            builder.atomic_rmw("umax", words[1], elapsed, "monotonic")
+            builder.atomic_rmw("add", words[2], ir.Constant(I64, 1), "monotonic")
+        self.launch_index += 1
 
     def compact(self, index: int, step: LaunchPlan, op, key: tuple[str, str]) -> None:
         builder = self.builder

@@ -97,12 +97,17 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
 
 
 def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier():
+    """Each barrier of the one-block entry becomes block barrier, atomic arrival, block barrier;
+    and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
+    counter between two block barriers; TWO_CLOCKS: two such phases). Calls in text order (the
+    loop's blocks are not in program order), so counted."""
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
-    expected = []
-    for call in one_block:
-        expected += ["llvm.nvvm.barrier0", "grid", "llvm.nvvm.barrier0"] if call == "llvm.nvvm.barrier0" else [call]
-    assert grid == expected
+    barriers = one_block.count("llvm.nvvm.barrier0")
+    assert grid.count("grid") == barriers + 2
+    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2
+    assert [c for c in grid if c not in ("grid", "llvm.nvvm.barrier0")] == \
+        [c for c in one_block if c != "llvm.nvvm.barrier0"]
 
 
 def test_independent_steps_share_a_phase():
@@ -136,11 +141,28 @@ def test_timers_read_the_global_timer_after_each_barrier_of_a_tick(grid):
         "phase 2: clear G._spikespace", "tick end"]
     timed = str(lower_for_tick_kernel(plan, TickShape(256, grid, timers=True)).lowered.llvm_module)
     plain = str(lower_for_tick_kernel(plan, TickShape(256, grid)).lowered.llvm_module)
-    assert timed.count("call i64 @\"llvm.nvvm.read.ptx.sreg.globaltimer\"()") == 1 + 5
+    assert cuda_tick_kernel.tick_launches(plan) == ["G.update", "G.count_spikes"]
+    # once before the loop, after each interval's barrier, before and after each launch
+    assert timed.count("call i64 @\"llvm.nvvm.read.ptx.sreg.globaltimer\"()") == 1 + 5 + 2 * 2
     assert "globaltimer" not in plain
     untimed_calls, _ = entry_calls(TickShape(256, grid))
     timed_calls, _ = entry_calls(TickShape(256, grid, timers=True))
-    assert timed_calls == untimed_calls  # the same steps and barriers
+    steps = [call for call in untimed_calls if call not in ("grid", "llvm.nvvm.barrier0")]
+    assert [call for call in timed_calls if call not in ("grid", "llvm.nvvm.barrier0")] == steps
+    # a block barrier after each launch (the block's time), the same grid barriers
+    assert timed_calls.count("llvm.nvvm.barrier0") == untimed_calls.count("llvm.nvvm.barrier0") + 2
+
+
+def test_long_push_rows_span_chunks_on_the_grid():
+    """On the grid a row's lanes may span blocks' chunks: about two iterations per lane up to
+    GRID_MAX_LANES; one block keeps groups within the block; (1, 300, 600): one row of 600."""
+    assert [cuda_tick_kernel.grid_lanes(mean, 256) for mean in (100, 453, 600, 1117, 5000)] == \
+        [256, 256, 512, 1024, 1024]
+    plan = ModulePlan(parsed(synapse_module(1, 300, 600, 1.0)))
+    grid = lower_for_tick_kernel(plan, TickShape(256, grid=True)).lowered
+    block = lower_for_tick_kernel(plan, TickShape(256)).lowered
+    assert sorted(abi.row_lanes for abi in grid.kernels.values())[-1] == 512
+    assert sorted(abi.row_lanes for abi in block.kernels.values())[-1] == 256
 
 
 def test_the_timers_environment(monkeypatch):
@@ -303,6 +325,10 @@ def test_timed_ticks_give_the_same_results_and_each_interval_a_time(shape, monke
     spent = [after[name] - before[name] for name in after]
     assert all(value > 0 for value in spent)
     assert sum(spent) < elapsed  # the run's own ticks, within its wall time
+    launches = gpu.tick_launch_times()
+    assert [name for name, *_ in launches] == cuda_tick_kernel.tick_launches(gpu.plan)
+    for name, spent, most, runs in launches:
+        assert runs >= 207 and 0 < most <= spent, name  # every tick ran it, on one block or more
 
 
 @pytest.mark.cuda
