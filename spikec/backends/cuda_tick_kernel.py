@@ -222,9 +222,11 @@ def tick_intervals(plan: ModulePlan) -> list[str]:
 
 
 def timers_at(plan: ModulePlan) -> int:
-    """Where the timers start in the barrier's words: after the barrier counter and one chunk
-    counter per phase (`_TickKernelBuilder.launch_phase`)."""
-    return 1 + len(tick_phases(plan))
+    """Where the timers start in the barrier's words: after the barrier counter and room for a
+    chunk counter per phase (`_TickKernelBuilder.launch_phase`): one per schedule step, which
+    bounds the phases without computing them (the executable reads its launch metadata from the
+    kernel cache and does not analyse dependencies)."""
+    return 1 + len(plan.steps)
 
 
 def tick_launches(plan: ModulePlan) -> list[str]:
