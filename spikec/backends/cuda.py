@@ -38,6 +38,7 @@ from spikec.backends.errors import BackendUnavailableError
 from spikec.backends.executable import Executable
 from spikec.errors import SpikecError
 from spikec.ir.core import Module
+from spikec.ir.history_spaces import History
 from spikec.ir.index_spaces import Outgoing
 from spikec.ir.printer import print_module
 
@@ -286,10 +287,11 @@ class CudaExecutable(Executable):
     def launch_blocks(self, kernel: str) -> int:
         """Blocks of `BLOCK` threads: enough for every position (a group of `row_lanes` threads
         each), and for `outgoing` kernels, whose positions are the step's spikes, no more than the
-        GPU holds at once: their groups stride over the spikes (`cuda_rows`)."""
+        GPU holds at once: their groups stride over the spikes (`cuda_rows`); likewise for
+        `history` kernels, whose every thread walks the R recorded spike lists."""
         abi = self.program.launch.kernel(kernel)
         blocks = -(-max(1, abi.position_capacity) * abi.row_lanes // BLOCK)
-        if isinstance(self.plan.kernels[kernel].space, Outgoing):
+        if isinstance(self.plan.kernels[kernel].space, (Outgoing, History)):
             blocks = min(blocks, self.multiprocessors * (THREADS_PER_MULTIPROCESSOR // BLOCK))
         return max(1, min(blocks, MAX_GRID))
 

@@ -45,6 +45,7 @@ from spikec.backends.abi import (STATE_CLOCKS, STATE_ERROR, STATE_ERROR_VALUE, S
                                  kernel_parameters, symbol_name)
 from spikec.backends.errors import UnsupportedOpError
 from spikec.ir.core import Op, Value
+from spikec.ir.history_spaces import History, Positions
 from spikec.ir.index_spaces import Elements, Outgoing, Segments, Spikes
 from spikec.ir.kernel import KernelOp
 from spikec.ir.kernel_ops import (AddOp, AndOp, AtomicAddOp, CastOp, CmpOp, ConstantOp, DivOp,
@@ -181,8 +182,10 @@ def kernel_abi(plan: ModulePlan, kernel: KernelOp, function_name: str) -> Kernel
     space = kernel.space
     if isinstance(space, Elements):
         capacity = space.size
-    elif isinstance(space, (Spikes, Outgoing)):
+    elif isinstance(space, (Spikes, Outgoing, Positions)):
         capacity = plan.arrays[space.spike_list.name].length - 1
+    elif isinstance(space, History):  # positions of one recorded spike list at a time
+        capacity = plan.arrays[space.history.name].length // space.rows - 1
     elif isinstance(space, Segments):
         capacity = space.count
     else:
@@ -276,6 +279,9 @@ class KernelLowering:
         self.step = builder.load(builder.gep(self.state, [builder.add(self.clock, ir.Constant(I64, STATE_CLOCKS))],
                                              source_etype=I64), typ=I64, name="step")
         self.time = self.launch_time()
+        if isinstance(self.kernel.space, History):  # nested loops of its own
+            from spikec.backends.history_llvm import lower_history  # it builds on this module
+            return lower_history(self, exit_block)
         count = self.position_count(exit_block)
         if self.hooks.compacts_spikes:
             with builder.if_then(self.hooks.is_first_invocation(builder)):
@@ -375,7 +381,7 @@ class KernelLowering:
     def element_index(self, position: ir.Value) -> ir.Value:
         index_type = REGISTER_TYPES[self.kernel.index.type]
         space = self.kernel.space
-        if isinstance(space, Elements):
+        if isinstance(space, (Elements, Positions)):
             return position if index_type is I64 else self.builder.trunc(position, I32)
         element_type = self.plan.arrays[space.spike_list.name].element_type
         element = self.builder.load(self.element_pointer(space.spike_list.name, position),
@@ -690,7 +696,7 @@ class KernelLowering:
         element_type = MEMORY_TYPES[spikes.element_type]
         value = self.int_cast(index, element_type)
         if self.hooks.compacts_spikes:  # the flag pass; an ordered compaction kernel follows
-            if isinstance(self.kernel.space, (Outgoing, Segments)):  # flags are per position
+            if isinstance(self.kernel.space, (Outgoing, Segments, History)):  # flags per position
                 raise UnsupportedOpError(op.name, self.kernel.kernel_name, self.hooks.name,
                                          f"emit_spike in a kernel over {self.kernel.space.kind}(...)")
             flags, values, _ = self.scratch[op]

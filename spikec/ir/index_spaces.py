@@ -62,14 +62,15 @@ class IndexSpace:
     def verify(self, ctx: VerifyContext, op: Op) -> None:
         """Check the space's arguments against the module (referenced arrays exist...)."""
 
-    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The element indices the body runs for, in order (an int64 array)."""
+    def indices(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> np.ndarray:
+        """The element indices the body runs for, in order (an int64 array), at `step` (only
+        `history(...)` depends on it)."""
         raise NotImplementedError
 
-    def rounds(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    def rounds(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> list[np.ndarray]:
         """The indices split into rounds the interpreter runs one after the other, each round
         vectorised. One round for every space whose elements do not see each other's stores."""
-        return [self.indices(arrays)]
+        return [self.indices(arrays, step)]
 
     def __str__(self) -> str:
         return format_attribute(self.to_attribute())
@@ -87,17 +88,14 @@ class Elements(IndexSpace):
         ctx.require(isinstance(self.size, int) and not isinstance(self.size, bool) and self.size >= 0,
                     op, f"elements(N) needs a non-negative integer N, not {self.size!r}")
 
-    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    def indices(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> np.ndarray:
         return np.arange(self.size, dtype=np.int64)
 
 
-@register_index_space
 @dataclass(frozen=True)
-class Spikes(IndexSpace):
-    """``spikes(@G._spikespace)``: the indices in entries 0..count-1 of a spike list, count being
-    its last entry."""
+class SpikeListSpace(IndexSpace):
+    """Base of the spaces spelled ``kind(@G._spikespace)``: one spike list, read and checked."""
 
-    kind: ClassVar[str] = "spikes"
     spike_list: SymbolRef
 
     def arrays(self) -> tuple[SymbolRef, ...]:
@@ -106,7 +104,16 @@ class Spikes(IndexSpace):
     def verify(self, ctx: VerifyContext, op: Op) -> None:
         verify_spike_list(ctx, op, self.spike_list)
 
-    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+
+@register_index_space
+@dataclass(frozen=True)
+class Spikes(SpikeListSpace):
+    """``spikes(@G._spikespace)``: the indices in entries 0..count-1 of a spike list, count being
+    its last entry."""
+
+    kind: ClassVar[str] = "spikes"
+
+    def indices(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> np.ndarray:
         spikes = arrays[self.spike_list.name]
         count = int(spikes[-1])
         if not 0 <= count < len(spikes):
@@ -149,7 +156,7 @@ class Outgoing(IndexSpace):
                     f"{self.offsets} needs one entry per source plus one ({spikes.length}), "
                     f"not {offsets.length}")
 
-    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    def indices(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> np.ndarray:
         sources = Spikes(self.spike_list).indices(arrays)
         rows = _csr_rows(arrays[self.offsets.name], arrays[self.items.name], sources,
                          f"outgoing({self.offsets})")
@@ -187,11 +194,11 @@ class Segments(IndexSpace):
         return _csr_rows(arrays[self.offsets.name], arrays[self.items.name],
                          np.arange(self.count, dtype=np.int64), f"segments({self.offsets})")
 
-    def indices(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    def indices(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> np.ndarray:
         segments = self._segments(arrays)
         return np.concatenate(segments) if segments else np.zeros(0, dtype=np.int64)
 
-    def rounds(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    def rounds(self, arrays: Mapping[str, np.ndarray], step: int = 0) -> list[np.ndarray]:
         segments = self._segments(arrays)
         longest = max((len(s) for s in segments), default=0)
         return [np.array([s[r] for s in segments if len(s) > r], dtype=np.int64)
@@ -225,3 +232,8 @@ def decode_index_space(value: object) -> IndexSpace:
 
 
 INDEX_SPACE_CODEC = AttributeCodec(encode=lambda space: space.to_attribute(), decode=decode_index_space)
+
+
+# The spike-history spaces build on the ones above; importing them here registers them wherever
+# index spaces are parsed.
+from spikec.ir import history_spaces  # noqa: E402,F401  (registration)

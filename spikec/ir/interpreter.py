@@ -113,7 +113,7 @@ class _Launch:
         for op in self.kernel.invariants.ops:
             self.execute(op)
         try:
-            rounds = self.kernel.space.rounds(self.arrays)
+            rounds = self.kernel.space.rounds(self.arrays, self.step)
         except ValueError as error:
             raise KernelRuntimeError(f"kernel @{self.kernel.kernel_name}: {error}") from None
         for indices in rounds:  # later rounds see the stores of earlier ones (segments)
