@@ -17,7 +17,8 @@ Everything that differs between evaluations of the same code is read at run time
 hence the compiled function, is shared by all of them (`spikec.backends.native`): the seed, the
 stream (one per evaluation: `HostCode` counts them), the time (`t` after a run), the namespace's
 constants (kernel arguments, so parameters), the element count and the arrays' lengths. The
-microcircuit's 110 weight and delay assignments differ in all of these and compile once.
+microcircuit's weight and delay assignments (`clip(mean + sd*randn(), low, high)` per projection)
+differ in all of these and compile once.
 
 Index checks: an access at the element's own index is in range by the caller's check (every array
 so accessed is at least `end` long); any other index is compared with the array's length from the
@@ -28,6 +29,7 @@ which the caller runs the interpreter to raise the reference's error.
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 import time
 from dataclasses import dataclass
@@ -176,7 +178,7 @@ def compile_host_code(module: Module, cache: CompileCache | None = None) -> Host
     plan = ModulePlan(module)
     (kernel,) = plan.kernels.values()
     abi = kernel_abi(plan, kernel, symbol_name("spikec_k", 0, kernel.kernel_name))
-    shape_key = cache.key(shape(kernel, plan, abi), f"host_code_shape:{host_target()}")
+    shape_key = cache.key(shape(kernel, plan, abi), f"host_code_shape:{_host_target()}")
 
     def build() -> NativeFunction:
         lowered = lower_module(plan, HostCodeHooks(), "spikec_host_code", HostCodeLowering)
@@ -185,6 +187,12 @@ def compile_host_code(module: Module, cache: CompileCache | None = None) -> Host
                               lowered.errors, cache, started)
 
     return HostCodeProgram(cache.get_or_build(shape_key, build), abi, kernel_parameters(kernel))
+
+
+@functools.cache
+def _host_target() -> str:
+    """`cpu.host_target()`, once: LLVM's feature query costs ~2 ms, a small group's whole run."""
+    return host_target()
 
 
 def shape(kernel: KernelOp, plan: ModulePlan, abi: KernelABI) -> str:

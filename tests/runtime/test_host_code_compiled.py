@@ -124,6 +124,22 @@ def test_normals_equal_where_numpy_calls_libm(compile_everything):
             np.testing.assert_array_max_ulp(compiled[name], reference[name], maxulp=8)
 
 
+def test_float32_groups(compile_everything):
+    """float32 code: exact operations bit for bit; libm's expf against numpy's own float32 exp
+    within two ulps (numpy has SIMD float32 math of its own)."""
+    def values(device, code):
+        spikec.set_device(device)
+        spikec.seed(3)
+        G = spikec.NeuronGroup(3000, "v : 1", name="G", dtype=np.float32)
+        G.v = code
+        return np.array(G.v[:])
+    for code in ("rand()", "i * 0.1 + 0.3", "randn()"):
+        np.testing.assert_array_equal(values("cpu", code), values("interpreter", code))
+    compiled, reference = values("cpu", "exp(-i / 1000.)"), values("interpreter", "exp(-i / 1000.)")
+    assert compiled.dtype == np.float32
+    np.testing.assert_array_max_ulp(compiled, reference, maxulp=2)
+
+
 def test_threads_split_the_elements(compile_everything, monkeypatch):
     """Ranges on several threads give one thread's arrays (more threads than cores included)."""
     monkeypatch.setattr(host_code_native, "PARALLEL_ELEMENTS", 0)
@@ -134,6 +150,25 @@ def test_threads_split_the_elements(compile_everything, monkeypatch):
         results.append(network("cpu", assignments))
     for name, values in results[0].items():
         np.testing.assert_array_equal(results[1][name], values, err_msg=name)
+
+
+def test_subgroups(compile_everything):
+    """Code on a subgroup, and synapses between subgroups reading both sides' variables."""
+    def values(device):
+        spikec.set_device(device)
+        spikec.seed(3)
+        G = spikec.NeuronGroup(100, "v : volt\nx : 1 (shared)", threshold="v > 10*volt",
+                               name="G")
+        part = G[20:60]
+        part.v = "i*mV + rand()*mV"
+        G.x = 2
+        part.v["i > 5"] = "v + x*mV"
+        S = spikec.Synapses(G[10:50], G[30:90], "w : 1", on_pre="v += w*mV", name="S")
+        S.connect(p=0.3)
+        S.w = "v_pre/mV + v_post/mV + rand() + i - j"
+        return np.array(G.v[:]), np.array(S.w[:])
+    for compiled, reference in zip(values("cpu"), values("interpreter")):
+        np.testing.assert_array_equal(compiled, reference)
 
 
 def test_expressions_read_from_python(compile_everything):
