@@ -375,7 +375,7 @@ def run_row(device: str, text: str, duration: float, repeats: int, env: dict,
 
 def short(strategy: str | None) -> str:
     return {"push-atomic": "push", "pull-ordered": "pull", "dendritic-ring": "ring",
-            "spike-queue": "queue", None: "-"}[strategy]
+            "spike-queue": "queue", "spike-history": "history", None: "-"}[strategy]
 
 
 def format_row(r: dict, strategies) -> str:

@@ -31,7 +31,8 @@ SYNAPSES_FLAGS = {
     SUBEXPRESSION: ("summed", "shared", "constant over dt"),
 }
 _TIME = get_dimensions(second)
-PROPAGATION_STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue")
+PROPAGATION_STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue",
+                          "spike-history")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from spikec.ir.model import PathwayOp, SynapsesOp
 from spikec.passes.dependencies import Access, DependencyGraph, expression_names
 from spikec.passes.pass_base import ModulePass, PassContext, option
 
-STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue")
-Strategy = Literal["push-atomic", "pull-ordered", "dendritic-ring", "spike-queue"]
+STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue", "spike-history")
+Strategy = Literal["push-atomic", "pull-ordered", "dendritic-ring", "spike-queue", "spike-history"]
 # Correct whatever the effects: both keep Brian's synapse order where it matters.
 ALWAYS_CORRECT = ("pull-ordered", "spike-queue")
 
@@ -39,11 +39,13 @@ class PathwayEffects:
             delays = "heterogeneous delays (one per synapse)"
             if self.order_dependent:
                 return "spike-queue", f"{delays}; {self.order_dependent}"
+            independent = "; effects independent of the synapses' order: due synapses only"
             if self.synaptic:
-                return "spike-queue", (f"{delays}; writes synaptic variables "
-                                       f"({_quote(self.synaptic)}) when the event arrives")
+                return "spike-history", (f"{delays}; writes synaptic variables "
+                                         f"({_quote(self.synaptic)}) when the event arrives"
+                                         f"{independent}")
             if self.delivery_dependent:
-                return "spike-queue", f"{delays}; {self.delivery_dependent}"
+                return "spike-history", f"{delays}; {self.delivery_dependent}{independent}"
             if self.accumulations:
                 return "dendritic-ring", (f"{delays}; pure accumulations ({_quote(self.accumulations)})"
                                           " whose values are known when the event is sent")
@@ -150,13 +152,18 @@ class SelectPropagation(ModulePass):
     * `dendritic-ring` (per-synapse delays, no scalar `delay`): pure accumulations whose values
       are known when the event is sent (they read nothing that a block writes meanwhile, nor
       `t`) are added into a per-target ring buffer slot for step t + d.
-    * `spike-queue` (per-synapse delays, any other effects, e.g. plasticity): queue (synapse,
-      step) and run the code when due, in synapse order. Correct for every effect.
+    * `spike-history` (per-synapse delays, effects that do not depend on the synapses' order,
+      e.g. plasticity with pure accumulations): keep the last R steps' spike lists and run the
+      code for the synapses due now only, accumulations as atomic adds.
+    * `spike-queue` (per-synapse delays, any other effects): every synapse checks whether its
+      event is due, each target walking its synapses in Brian's delivery order. Correct for
+      every effect.
 
     Overrides: `Synapses(..., propagation="...")` (the pathway's `propagation` attribute) and
     the option `select-propagation{force=pull-ordered}`, which wins over both. An override that
-    would be wrong (push-atomic or dendritic-ring on order-dependent effects, dendritic-ring on
-    plasticity or on values read at arrival) is an error naming the pathway and the statement;
+    would be wrong (push-atomic, dendritic-ring or spike-history on order-dependent effects,
+    dendritic-ring on plasticity or on values read at arrival) is an error naming the pathway
+    and the statement;
     pull-ordered and spike-queue are always accepted. See docs/propagation.md."""
 
     name: ClassVar[str] = "select-propagation"

@@ -26,6 +26,9 @@ A pathway with per-synapse delays lowered as a spike queue also reads `_<pathway
 for one triggered by the target), ordered within a group by decreasing delay in steps, then
 triggering neuron, then number: the order in which Brian's queue delivers one step's events
 (events pushed earlier, i.e. with longer delays, first).
+A pathway lowered as a spike history reads `_<pathway>_bundle_offsets` (i32, N_trigger x R + 1)
+and `_<pathway>_bundle_synapses` (i32, M) (`history_bundles`): bundle k*R + d holds the synapses
+of triggering neuron k (in the parent group's index space) whose delay is d steps, by number.
 Memory: 16 bytes per synapse plus 4 bytes per source and per target neuron, besides the
 synapses' own variables (8 bytes each per synapse in float64, 4 in float32).
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikec.backends.counting_sort import counting_sort, key_counts
+from spikec.frontend.subgroups import element_range
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import DELAY
 
@@ -79,3 +83,33 @@ def queue_order(synapses: Synapses, pathway: str) -> np.ndarray:
     written, trigger = (post, pre) if synapses.pathways[pathway].direction == "pre" else (pre, post)
     return np.lexsort((np.arange(len(pre)), trigger, -steps.astype(np.int64),
                        written)).astype(np.int32)
+
+
+def history_bundles(synapses: Synapses, pathway: str, rows: int, trigger_start: int,
+                    trigger_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_<pathway>_bundle_offsets` and `_<pathway>_bundle_synapses` of the table above, for
+    the pathway's current delays: R = `rows` delays in steps (Brian's `np.round`, clamped to
+    0..R-1 as the kernels clamp), triggering neurons shifted by `trigger_start` into a parent
+    group of `trigger_size` neurons."""
+    pre, post = synapses._pre, synapses._post
+    values = synapses.values.read(DELAY if pathway == "pre" else f"{pathway}_delay")
+    steps = np.round(np.asarray(values, dtype=np.float64) / synapses.clock.dt_seconds)
+    steps = np.clip(steps.astype(np.int64), 0, rows - 1)
+    trigger = pre if synapses.pathways[pathway].direction == "pre" else post
+    bundle = (np.asarray(trigger, dtype=np.int64) + trigger_start) * rows + steps
+    offsets = np.zeros(trigger_size * rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(bundle, minlength=trigger_size * rows), out=offsets[1:])
+    return offsets, np.argsort(bundle, kind="stable").astype(np.int32)
+
+
+def fill_history_bundles(synapses: Synapses, pathway: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write `history_bundles` into `arrays` (by kernel-IR name) where the pathway is lowered as
+    a spike history; R is read off the declared offsets (N_trigger x R + 1 entries)."""
+    offsets = arrays.get(f"{synapses.name}._{pathway}_bundle_offsets")
+    if offsets is None:
+        return
+    direction = synapses.pathways[pathway].direction
+    parent, start, _ = element_range(synapses.source if direction == "pre" else synapses.target)
+    rows = (len(offsets) - 1) // max(1, len(parent))
+    offsets[...], arrays[f"{synapses.name}._{pathway}_bundle_synapses"][...] = history_bundles(
+        synapses, pathway, max(1, rows), start, len(parent))

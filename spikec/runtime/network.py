@@ -27,7 +27,8 @@ from spikec.frontend.variables import DELAY
 from spikec.ir.kernel_ops import WriteOp
 from spikec.passes.lowering.input_kernels import input_array_values
 from spikec.runtime.compile import CompiledModel, compile_model
-from spikec.runtime.connectivity import connectivity_arrays, queue_order
+from spikec.runtime.connectivity import (connectivity_arrays, fill_history_bundles,
+                                         queue_order)
 from spikec.runtime.subgroup_connectivity import in_parent_index_space
 from spikec.runtime.devices import device_settings
 from spikec.runtime.executables import Executable, create_executable
@@ -167,6 +168,7 @@ class Network:
                 for pathway in obj.pathways:  # spike-queue tables of per-synapse delays
                     if f"{obj.name}._{pathway}_queue" in arrays:
                         arrays[f"{obj.name}._{pathway}_queue"][...] = queue_order(obj, pathway)
+                    fill_history_bundles(obj, pathway, arrays)
             elif isinstance(obj, StateMonitor):
                 indices = np.arange(len(obj.source)) if obj.record is True else obj.record
                 if obj.record is not False:  # of the parent, for a subgroup

@@ -30,16 +30,18 @@ def kernel_ir_of(model, **kwargs):
 @needs_ptxas
 @pytest.mark.parametrize("model, kwargs", [
     (exc_inh, {}), (exc_inh, {"propagation": "pull-ordered"}),
-    (exc_inh, {"per_synapse_delays": True}), (summed_onto_subgroups, {}),
-    (on_post_between_subgroups, {}), (monitors_on_subgroups, {})])
+    (exc_inh, {"per_synapse_delays": True}),
+    (exc_inh, {"per_synapse_delays": True, "propagation": "spike-history"}),
+    (summed_onto_subgroups, {}), (on_post_between_subgroups, {}), (monitors_on_subgroups, {})])
 def test_subgroup_networks_assemble(build_only, tmp_path, model, kwargs):
     assemble(ptx_of(kernel_ir_of(model, **kwargs)), tmp_path)
 
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("model, kwargs", [
-    (exc_inh, {}), (exc_inh, {"per_synapse_delays": True}), (summed_onto_subgroups, {}),
-    (on_post_between_subgroups, {}), (monitors_on_subgroups, {})])
+    (exc_inh, {}), (exc_inh, {"per_synapse_delays": True}),
+    (exc_inh, {"per_synapse_delays": True, "propagation": "spike-history"}),
+    (summed_onto_subgroups, {}), (on_post_between_subgroups, {}), (monitors_on_subgroups, {})])
 def test_subgroup_networks_on_the_gpu_match_the_cpu(model, kwargs):
     from tests.runtime.neuron_models import assert_same_records
 

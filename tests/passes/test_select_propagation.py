@@ -34,10 +34,11 @@ def G():
     ("v_post *= 2", 0 * ms, "pull-ordered"),
     ("w += 1", 0 * ms, "push-atomic"),
     ("v_post += w", None, "dendritic-ring"),
-    ("v_post += w; w += 0.1", None, "spike-queue"),
+    ("v_post += w; w += 0.1", None, "spike-history"),
     ("v_post = w", None, "spike-queue"),
+    ("v_post = v_post*0.5 + w; w += 0.1", None, "spike-queue"),
     # the reset writes v, so v_pre may change while the event travels: read it on arrival
-    ("v_post += w*v_pre", None, "spike-queue"),
+    ("v_post += w*v_pre", None, "spike-history"),
 ])
 def test_automatic_choice(G, on_pre, delay, expected):
     S = Synapses(G, G, "w : 1", on_pre=on_pre, delay=delay, name="S")

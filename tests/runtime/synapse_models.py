@@ -120,9 +120,10 @@ def non_commutative(sim, propagation=None):
     return {"x": trace.x_[:], "hits": np.asarray(S.hits[:])}
 
 
-def stdp(sim, delays=False):
+def stdp(sim, delays=False, propagation=None):
     """Song-Abbott STDP: event-driven traces, clip, on_pre and on_post pathways, LIF targets;
-    with `delays`, different delays per synapse on both pathways (spike-queue)."""
+    with `delays`, different delays per synapse on both pathways (spike-history, or the
+    `propagation` forced on both)."""
     ms, mV = sim.ms, sim.mV
     namespace = {"taupre": 20 * ms, "taupost": 20 * ms, "wmax": 0.02, "Apre": 0.001,
                  "Apost": -0.00105, "taum": 10 * ms, "Ee": 0 * mV, "El": -74 * mV,
@@ -139,7 +140,8 @@ def stdp(sim, delays=False):
                                apre += Apre
                                w = clip(w + apost, 0, wmax)""",
                      on_post="""apost += Apost
-                                w = clip(w + apre, 0, wmax)""", namespace=namespace)
+                                w = clip(w + apre, 0, wmax)""", namespace=namespace,
+                     **({"propagation": propagation} if propagation else {}))
     S.connect()
     S.w = "0.01 + 0.001*i"
     if delays:

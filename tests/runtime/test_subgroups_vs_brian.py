@@ -27,8 +27,10 @@ def compare(model, rtol=1e-9, atol=0.0, **kwargs):
 
 @pytest.mark.parametrize("kwargs", [
     {}, {"propagation": "pull-ordered"}, {"delay_ms": 1.0}, {"per_synapse_delays": True},
-    {"per_synapse_delays": True, "propagation": "spike-queue"}],
-    ids=["push-atomic", "pull-ordered", "homogeneous-delay", "dendritic-ring", "spike-queue"])
+    {"per_synapse_delays": True, "propagation": "spike-queue"},
+    {"per_synapse_delays": True, "propagation": "spike-history"}],
+    ids=["push-atomic", "pull-ordered", "homogeneous-delay", "dendritic-ring", "spike-queue",
+         "spike-history"])
 def test_exc_inh_split_of_one_group(device, kwargs):
     found = compare(exc_inh, rtol=1e-12, **kwargs)
     assert len(found["pi_i"]) > 2 and set(found["pi_i"]) <= {0, 1, 2}

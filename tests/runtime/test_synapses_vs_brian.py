@@ -62,6 +62,16 @@ def test_stdp_with_per_synapse_delays(device):
     assert len(found["spike_i"]) > 0 and np.ptp(found["w"]) > 0
 
 
+def test_spike_history_is_bit_identical_to_the_spike_queue(device):
+    """STDP with per-synapse delays on both pathways: the spike history (automatic) visits the
+    due synapses in Brian's order, so it gives the spike queue's results bit for bit."""
+    spikec.defaultclock.dt = 0.1 * spikec.ms
+    history = stdp(spikec, delays=True)
+    queued = stdp(spikec, delays=True, propagation="spike-queue")
+    assert len(history["spike_i"]) > 0 and np.ptp(history["w"]) > 0
+    assert_same_records(queued, history, rtol=0)
+
+
 @pytest.mark.parametrize("model", [counted_delayed, accumulate_delayed])
 def test_delayed_strategies_agree(device, model):
     """spike-queue forced onto accumulations gives the dendritic-ring result: bit for bit with

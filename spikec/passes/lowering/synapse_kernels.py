@@ -15,7 +15,8 @@ Strategies (docs/propagation.md):
 * a homogeneous delay of d steps (d > 0): each step the source's spike list is written into row
   `step mod (d+1)` of a ring and row `(step+1) mod (d+1)` (written d steps ago) is copied into
   `S._<pathway>_delayed`, the list the pathway then uses.
-* per-synapse (heterogeneous) delays: dendritic-ring and spike-queue, in `delayed_pathways.py`.
+* per-synapse (heterogeneous) delays: dendritic-ring and spike-queue, in `delayed_pathways.py`,
+  and spike-history, in `spike_history.py`.
 
 Subgroups (`source_range`/`target_range`): the contexts are the parent groups and the runtime
 lays connectivity out over the parents (empty rows outside the ranges), so the strategies above
@@ -39,9 +40,10 @@ from spikec.passes.lowering.delayed_pathways import (lower_dendritic_ring, lower
                                                      masked_effects)
 from spikec.passes.lowering.neuron_kernels import (STORED_ROLES, GroupContext, spike_list_name)
 from spikec.passes.lowering.schedule_order import ScheduledItem, slot_key
+from spikec.passes.lowering.spike_history import lower_spike_history
 
 PATHWAY_ORDER = {"pre": -1, "post": 1}  # Brian: on_pre before on_post within the slot
-STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue")
+STRATEGIES = ("push-atomic", "pull-ordered", "dendritic-ring", "spike-queue", "spike-history")
 
 
 def connectivity_array_ops(name: str, size: int, sources: int, targets: int) -> list[Op]:
@@ -224,8 +226,8 @@ class SynapseLowering:
         code = list(self.event_driven) + list(pathway.attributes["code"])
         if self.event_driven:
             code.append(ast.Statement("lastupdate", "=", ast.Name("t")))
-        # One delay for all synapses: a ring of sums is a push, a queue is a pull.
-        if strategy in ("push-atomic", "dendritic-ring"):
+        # One delay for all synapses: a ring of sums or a history is a push, a queue is a pull.
+        if strategy in ("push-atomic", "dendritic-ring", "spike-history"):
             kernel, emitter = self._push(name, direction, spikes, code)
         else:
             kernel, emitter = self._pull(name, direction, spikes, trigger, code, launches)
@@ -235,28 +237,38 @@ class SynapseLowering:
 
     def _delayed(self, pathway: model.PathwayOp, strategy: str, spikes: str,
                  trigger: GroupContext) -> list[LaunchOp]:
-        """Per-synapse delays: dendritic-ring for accumulations known at send time, else the
-        spike queue, which is correct for every effect (so it also serves push-atomic and
-        pull-ordered, and dendritic-ring when event-driven variables must be updated on arrival)."""
+        """Per-synapse delays: dendritic-ring for accumulations known at send time; the spike
+        history for order-independent effects (also dendritic-ring's when event-driven
+        variables must be updated on arrival); else the spike queue, which is correct for every
+        effect (so it also serves push-atomic and pull-ordered)."""
         if strategy == "dendritic-ring" and not self.event_driven:
             return lower_dendritic_ring(self, pathway, spikes)
         code = list(self.event_driven) + list(pathway.attributes["code"])
         if self.event_driven:
             code.append(ast.Statement("lastupdate", "=", ast.Name("t")))
+        if strategy in ("spike-history", "dendritic-ring"):
+            return lower_spike_history(self, pathway, spikes, trigger, code)
         return lower_spike_queue(self, pathway, spikes, trigger, code)
 
     def _push(self, name: str, direction: str, spikes: str, code) -> tuple[KernelOp, BodyEmitter]:
         side = "pre" if direction == "pre" else "post"
         space = Outgoing(SymbolRef(spikes), SymbolRef(f"{self.name}._{side}_offsets"),
                          SymbolRef(f"{self.name}._{side}_synapses"))
-        kernel, emitter = self._kernel(f"{name}_push", space)
+        return self._push_body(f"{name}_push", space, name, code)
+
+    def _push_body(self, suffix: str, space, name: str, code) -> tuple[KernelOp, BodyEmitter]:
+        """A kernel running `code` once per synapse of `space` in no particular order:
+        accumulations on neuron variables are atomic adds, anything else on them an error."""
+        kernel, emitter = self._kernel(suffix, space)
         emitter.atomic_names = {n for n, a in emitter.names.arrays.items() if a.index != OWN}
         emitter.statements(code)
         written_neurons = [n for n in emitter.written if emitter.names.arrays[n].index != OWN]
         if written_neurons:
             raise LoweringError(f"@{self.name}: pathway '{name}' assigns {written_neurons[0]!r} "
-                                "with more than an accumulation, which push-atomic cannot do",
-                                hint="select-propagation should have chosen pull-ordered")
+                                "with more than an accumulation, which a kernel without synapse "
+                                "order (push-atomic, spike-history) cannot do",
+                                hint="select-propagation chooses pull-ordered or spike-queue "
+                                     "for such effects")
         emitter.store_written()
         return kernel, emitter
 
