@@ -4,6 +4,8 @@ on any machine; the GPU comparison with the CPU is `tests/runtime/test_gpu_vs_cp
 
 from __future__ import annotations
 
+import pytest
+
 from spikec.ir.history_spaces import History, Positions
 from spikec.ir.kernel import KernelOp
 from tests.backends.test_cuda_codegen import assemble, needs_ptxas, ptx_of
@@ -32,3 +34,13 @@ def test_the_spike_history_generates_ptx(build_only):  # noqa: F811
 @needs_ptxas
 def test_the_spike_history_assembles(build_only, tmp_path):  # noqa: F811
     assemble(ptx_of(kernel_ir_of(stdp, delays=True)), tmp_path)
+
+
+@needs_ptxas
+@pytest.mark.parametrize("block, grid", [(1024, False), (256, True)], ids=["block", "grid"])
+def test_the_spike_history_assembles_in_the_tick_kernel(build_only, tmp_path, block,  # noqa: F811
+                                                        grid):
+    from spikec.backends.cuda_tick_kernel import TickShape
+    from tests.backends.test_cuda_tick_kernel import ptxas_report, tick_ptx_shape
+
+    ptxas_report(tick_ptx_shape(kernel_ir_of(stdp, delays=True), TickShape(block, grid)), tmp_path)
