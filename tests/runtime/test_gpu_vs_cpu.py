@@ -39,10 +39,11 @@ def run_on(device: str, model, **kwargs) -> dict:
     (counted_delayed, {"propagation": "spike-queue"}), (delayed_on_either_side, {}),
     (delayed_on_either_side, {"direction": "post"}),
     (delayed_on_either_side, {"direction": "post", "code": "x += w"}), (stdp, {"delays": True}),
+    (stdp, {"delays": True, "propagation": "spike-queue"}),
 ], ids=["lif-exact", "lif-rk4", "hodgkin-huxley", "izhikevich", "adex", "events",
         "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
         "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
-        "queue-on-post", "ring-on-post", "stdp-delays"])
+        "queue-on-post", "ring-on-post", "stdp-delays", "stdp-delays-queue"])
 @pytest.mark.parametrize("tick_kernel", ["0", "1", "grid"], ids=["launches", "tick-kernel", "grid-tick-kernel"])
 def test_gpu_matches_cpu(model, kwargs, tick_kernel, monkeypatch):
     """Both CUDA paths: a launch per kernel, and the one-block tick kernel (`cuda_tick_kernel`)."""
