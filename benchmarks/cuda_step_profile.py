@@ -65,7 +65,63 @@ class TimedDriver:
         self.launches.append((function.name, grid, block, start, end))
 
 
-def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
+def tick_kernel_profile(executable, ticks: int) -> dict:
+    """`ticks` ticks of a tick-kernel executable: time per tick, the kernel's resources, and with
+    timers each interval's and each launch's time per tick."""
+    timed = executable.tick_shape.timers
+    before = executable.tick_times() if timed else {}
+    launches_before = executable.tick_launch_times() if timed else []
+    start = time.perf_counter()
+    executable.run(ticks)
+    elapsed_us = (time.perf_counter() - start) / ticks * 1e6
+    function = executable.cu_module.function("spikec_ticks")
+    result = {"tick_kernel": str(executable.tick_shape), "blocks": executable.tick_blocks,
+              "graph_us_per_tick": elapsed_us, "registers": function.attribute("NUM_REGS"),
+              "local_bytes": function.attribute("LOCAL_SIZE_BYTES"),
+              "shared_bytes": function.attribute("SHARED_SIZE_BYTES"), "intervals": [], "launches": []}
+    if not timed:
+        return result
+    after = executable.tick_times()
+    result["intervals"] = [{"interval": name, "us_per_tick": (after[name] - before[name]) / ticks * 1e6}
+                           for name in after]
+    for (name, spent, most, runs), (_, spent_before, _, runs_before) in zip(executable.tick_launch_times(),
+                                                                           launches_before):
+        runs -= runs_before
+        result["launches"].append({"kernel": name, "block_us_per_tick": (spent - spent_before) / ticks * 1e6,
+                                   "blocks_per_tick": runs / ticks, "max_block_us": most * 1e6,
+                                   "mean_block_us": (spent - spent_before) / max(runs, 1) * 1e6})
+    return result
+
+
+def variant_profile(executable, variant: dict[str, str], ticks: int) -> dict:
+    """The same network from its present arrays and clocks in a new executable built under the
+    environment `variant` (SPIKEC_CUDA_* knobs), warmed up for `ticks` ticks, then profiled."""
+    import os
+
+    from spikec.backends.cuda import CudaExecutable
+
+    saved = {key: os.environ.get(key) for key in variant}
+    os.environ.update(variant)
+    try:
+        arrays = {name: executable.read(name) for name in executable.plan.arrays}
+        other = CudaExecutable(executable.module, arrays, executable.seed)
+        del arrays
+        other.clock_steps = executable.clock_steps
+        other.run(ticks)
+        result = {"variant": variant, **tick_kernel_profile(other, ticks)}
+        other.close()
+        return result
+    except Exception as error:  # a variant that does not build or run is reported, not fatal
+        return {"variant": variant, "error": repr(error)}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def profile(model: str, size: int, warmup: float, ticks: int, variants: list[dict[str, str]] = ()) -> dict:
     sys.path.insert(0, str(ROOT))
     import spikec
     from benchmarks.run import MODELS
@@ -87,31 +143,17 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
     start = time.perf_counter()
     net.run(ticks * dt * spikec.second, namespace={})
     net_run_us = (time.perf_counter() - start) / ticks * 1e6
-    timed = executable.tick_shape is not None and executable.tick_shape.timers
-    before = executable.tick_times() if timed else {}
-    launches_before = executable.tick_launch_times() if timed else []
-    start = time.perf_counter()
-    executable.run(ticks)
-    graph_us = (time.perf_counter() - start) / ticks * 1e6
-    after = executable.tick_times() if timed else {}
-    launches_after = executable.tick_launch_times() if timed else []
-
     result = {"model": model, "size": size, "neurons": info["neurons"],
               "synapses": int(sum(len(s) for s in info["synapses"])), "setup_s": setup_s,
               "compile_s": compile_s, "warmup_bio_s": warmup, "ticks": ticks,
-              "net_run_us_per_tick": net_run_us, "graph_us_per_tick": graph_us,
-              "tick_kernel": str(executable.tick_shape) if executable.tick_shape else None}
-    if executable.tick_shape:  # every tick in one launch: its intervals where timed
-        result["blocks"] = executable.tick_blocks
-        result["intervals"] = [{"interval": name, "us_per_tick": (after[name] - before[name]) / ticks * 1e6}
-                               for name in after]
-        result["launches"] = []
-        for (name, spent, most, runs), (_, spent_before, _, runs_before) in zip(launches_after, launches_before):
-            runs -= runs_before
-            result["launches"].append({"kernel": name, "block_us_per_tick": (spent - spent_before) / ticks * 1e6,
-                                       "blocks_per_tick": runs / ticks, "max_block_us": most * 1e6,
-                                       "mean_block_us": (spent - spent_before) / max(runs, 1) * 1e6})
+              "net_run_us_per_tick": net_run_us, "tick_kernel": None}
+    if executable.tick_shape:  # every tick in one launch: its intervals where timed; variants
+        result.update(tick_kernel_profile(executable, ticks))
+        result["variants"] = [variant_profile(executable, variant, ticks) for variant in variants]
         return result
+    start = time.perf_counter()
+    executable.run(ticks)
+    result["graph_us_per_tick"] = (time.perf_counter() - start) / ticks * 1e6
     timed = TimedDriver(executable.cuda)
     executable.cuda = timed
     try:
@@ -143,6 +185,22 @@ def profile(model: str, size: int, warmup: float, ticks: int) -> dict:
     return result
 
 
+def print_tick_kernel(result: dict, top: int) -> None:
+    if "error" in result:
+        print(f"{result['variant']}: {result['error']}")
+        return
+    print(f"{result.get('variant', 'as built')}: tick kernel {result['tick_kernel']} on {result['blocks']} "
+          f"blocks, {result['registers']} registers, {result['local_bytes']} B local, "
+          f"{result['shared_bytes']} B shared: {result['graph_us_per_tick']:.1f} us per tick")
+    for interval in result["intervals"]:
+        print(f"{interval['us_per_tick']:9.2f} us  {interval['interval'][:150]}")
+    if result["launches"]:
+        print(f"{'launch (mean us per block, max us, blocks per tick)':60} {'mean':>7} {'max':>7} {'blocks':>6}")
+        for launch in sorted(result["launches"], key=lambda launch: -launch["mean_block_us"])[:top]:
+            print(f"{launch['kernel'][:60]:60} {launch['mean_block_us']:7.2f} {launch['max_block_us']:7.2f} "
+                  f"{launch['blocks_per_tick']:6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model")
@@ -151,20 +209,18 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=200)
     parser.add_argument("--top", type=int, default=25, help="kernels in the printed table")
     parser.add_argument("--out", help="JSON file")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
+                        help="tick kernel only: also profile the network, as it stands after the "
+                             "timed ticks, in an executable built under these environment settings")
     options = parser.parse_args()
-    result = profile(options.model, options.size, options.warmup, options.ticks)
+    variants = [dict(item.split("=", 1) for item in text.split(",")) for text in options.variant]
+    result = profile(options.model, options.size, options.warmup, options.ticks, variants)
     print(f"{result['model']} {result['neurons']} neurons, {result['synapses']} synapses: "
           f"setup {result['setup_s']:.1f} s, compile {result['compile_s']:.1f} s")
     if result["tick_kernel"]:
-        print(f"tick kernel {result['tick_kernel']} on {result['blocks']} blocks: per tick net.run "
-              f"{result['net_run_us_per_tick']:.1f} us, executable.run {result['graph_us_per_tick']:.1f} us")
-        for interval in result["intervals"]:
-            print(f"{interval['us_per_tick']:9.2f} us  {interval['interval'][:150]}")
-        if result["launches"]:
-            print(f"{'launch (mean us per block, max us, blocks per tick)':60} {'mean':>7} {'max':>7} {'blocks':>6}")
-            for launch in sorted(result["launches"], key=lambda launch: -launch["mean_block_us"])[:options.top]:
-                print(f"{launch['kernel'][:60]:60} {launch['mean_block_us']:7.2f} {launch['max_block_us']:7.2f} "
-                      f"{launch['blocks_per_tick']:6.1f}")
+        print(f"net.run {result['net_run_us_per_tick']:.1f} us per tick")
+        for profiled in [result] + result["variants"]:
+            print_tick_kernel(profiled, options.top)
         if options.out:
             Path(options.out).write_text(json.dumps(result, indent=1))
         return

@@ -286,6 +286,18 @@ def test_spike_lists_match_the_cpu(n, p, shape):
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("block", ["32", "256"])
+def test_more_chunks_than_blocks_on_the_grid(block, monkeypatch):
+    """200,000 positions are 782 chunks of 256 (6250 of 32): more than the blocks the GPU holds at
+    once, so blocks take chunks from the phase's counter, tick after tick (the counter reset)."""
+    monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
+    cpu, gpu = both(parsed(random_spikes(200_000, 0.3)), seed=3, tick_kernel="grid")
+    positions = max(launch.position_capacity for launch in gpu.program.launch.kernels)
+    assert -(-positions // int(block)) > gpu.tick_blocks
+    compare(cpu, gpu, (1, 2, 9))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("block", ["32", "256"])
 def test_blocks_smaller_than_the_positions(block, monkeypatch):
     monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
     cpu, gpu = both(parsed(random_spikes(3000)), seed=2)
