@@ -19,6 +19,7 @@ thread 0, results bit-identical to one thread. One thread is the default for sma
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import time
 from dataclasses import dataclass
 from typing import Mapping
@@ -28,7 +29,7 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 
 from spikec.backends.abi import STATE_ERROR, ModulePlan
-from spikec.backends import cpu_threads
+from spikec.backends import cpu_threads, philox_llvm
 from spikec.backends.cache import CompileCache, default_cache
 from spikec.backends.executable import Executable
 from spikec.backends.lower_to_llvm import I64, LoweredModule, TargetHooks, lower_module
@@ -59,10 +60,35 @@ def host_target_machine() -> llvm.TargetMachine:
     return _INITIALIZED[0]
 
 
+_LIBMVEC: list[bool] = []
+
+
+def libmvec_normals() -> bool:
+    """Whether normals use glibc's libmvec (`philox_llvm.vector_normal_function`): the host has
+    AVX2 and libmvec loads into the process with both functions (loaded once, for MCJIT)."""
+    if not _LIBMVEC:
+        available = False
+        path = ctypes.util.find_library("mvec")
+        if llvm.get_host_cpu_features().get("avx2", False) and path is not None:
+            try:
+                llvm.load_library_permanently(path)
+                available = all(llvm.address_of_symbol(symbol) for symbol in philox_llvm.LIBMVEC_AVX2.values())
+            except RuntimeError:
+                available = False
+        _LIBMVEC.append(available)
+    return _LIBMVEC[0]
+
+
 class CpuHooks(TargetHooks):
-    """A sequential loop per kernel; libm for math; plain read-modify-write for atomic_add."""
+    """A sequential loop per kernel; libm for math; plain read-modify-write for atomic_add.
+
+    `spike_block`: an `elements(N)` kernel's spikes are flagged per block of 256 positions and
+    appended after each block, so LLVM vectorises the element loop; normals' log and cos are
+    libmvec's where `libmvec_normals` (docs/performance.md, "Vectorised draws")."""
 
     name = "cpu"
+    spike_block = 256
+    spike_block_interleave = 4
 
     def __init__(self) -> None:
         machine = host_target_machine()
@@ -71,6 +97,9 @@ class CpuHooks(TargetHooks):
 
     def configure_kernel(self, function: ir.Function) -> None:
         function.linkage = "internal"
+
+    def normal_math(self, module: ir.Module, name: str) -> ir.Function | None:
+        return philox_llvm.vector_normal_function(module, name) if libmvec_normals() else None
 
 
 def build_run_function(lowered: LoweredModule, kernels: dict[str, ir.Function]) -> None:
@@ -129,7 +158,8 @@ class CpuProgram:
 def host_target() -> str:
     """The host's triple, CPU name and features: what machine code compiled here depends on."""
     machine = host_target_machine()
-    return f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}"
+    normals = ":libmvec" if libmvec_normals() else ""
+    return f"{machine.triple}:{llvm.get_host_cpu_name()}:{llvm.get_host_cpu_features().flatten()}{normals}"
 
 
 def jit(text: str, cache: CompileCache, key: str) -> tuple[llvm.ExecutionEngine, bool]:

@@ -41,6 +41,7 @@ from typing import Callable
 from llvmlite import ir
 
 from spikec.backends import philox_llvm
+from spikec.backends.loop_hints import hint_loop
 from spikec.backends.abi import (STATE_CLOCKS, STATE_ERROR, STATE_ERROR_VALUE, STATE_SEED, ModulePlan,
                                  kernel_parameters, symbol_name)
 from spikec.backends.errors import UnsupportedOpError
@@ -79,6 +80,12 @@ class TargetHooks:
     # Whether emit_spike writes per-position flags for an ordered compaction after the kernel
     # (GPU) instead of appending directly (sequential CPU loop).
     compacts_spikes = False
+    # Positions per block of the flag-then-append form of an `elements(N)` kernel's emit_spike
+    # (`KernelLowering.lower_spike_blocks`, the CPU); 0 appends inside the element loop.
+    spike_block = 0
+    # Vector iterations of a spike block's element loop in flight (`llvm.loop.interleave.count`;
+    # 0 leaves it to LLVM).
+    spike_block_interleave = 0
     # Trailing parameters of every kernel function, read by the target's own hooks (the grid
     # tick kernel passes the part of the grid a kernel runs on).
     trailing_parameters: tuple[ir.Type, ...] = ()
@@ -120,6 +127,11 @@ class TargetHooks:
     def atomic_add(self, builder: ir.IRBuilder, pointer: ir.Value, value: ir.Value, type: Type) -> None:
         old = builder.load(pointer, typ=value.type)
         builder.store(builder.fadd(old, value) if type.is_float else builder.add(old, value), pointer)
+
+    def normal_math(self, module: ir.Module, name: str) -> ir.Function | None:
+        """The f64 -> f64 function a normal draw calls for `name` (log, cos), or None for the
+        library function `math_call` uses (the CPU's vectorisable libmvec forms)."""
+        return None
 
 
 @dataclass
@@ -259,6 +271,7 @@ class KernelLowering:
         self.function = function
         self.philox = philox
         self.values: dict[Value, ir.Value] = {}
+        self.overflow_codes: dict[EmitSpikeOp, int] = {}
         args = list(function.args)
         self.arrays = {name: args.pop(0) for name in self.abi.arrays}
         self.state, self.clock, self.dt = args.pop(0), args.pop(0), args.pop(0)
@@ -293,6 +306,12 @@ class KernelLowering:
             start, stride = self.hooks.element_range(builder)
             self.lane = None
         end = self.hooks.position_end(builder, count)
+        if self.spike_block():
+            self.lower_spike_blocks(start, end)
+            builder.branch(exit_block)
+            builder.position_at_end(exit_block)
+            builder.ret_void()
+            return
         entry = builder.block
         header = self.function.append_basic_block("loop.header")
         body = self.function.append_basic_block("loop.body")
@@ -324,6 +343,52 @@ class KernelLowering:
     def lower_body(self) -> None:
         for op in self.kernel.body.ops:
             self.lower_op(op)
+
+    def spike_block(self) -> int:
+        """Positions per block of the flag-then-append form for this kernel, 0 when it appends in
+        the loop: only `elements(N)` kernels, and only when the body does not itself access a list
+        it appends to (it would see the appends late)."""
+        if not (self.hooks.spike_block and self.abi.emits and isinstance(self.kernel.space, Elements)):
+            return 0
+        lists = {op.spike_list.name for op in self.abi.emits}
+        if any(isinstance(op, (LoadOp, StoreOp, AtomicAddOp)) and op.array.name in lists
+               for op in self.kernel.body.ops):
+            return 0
+        return self.hooks.spike_block
+
+    def lower_spike_blocks(self, start: ir.Value, end: ir.Value) -> None:
+        """The positions (stride 1: a CPU loop) in blocks of B (`TargetHooks.spike_block`): the
+        body over a block stores each emit_spike's flag and index into stack buffers, then the
+        flagged indices are appended in position order. The list is the sequential loop's; the
+        body loop has no loop-carried count, so LLVM can vectorise it (Philox 4-wide with AVX2).
+        One difference: where one block records two different errors, an overflow is recorded
+        after the body's errors of that block, so the launch may report another of them (the
+        arrays are the same)."""
+        builder, block = self.builder, self.spike_block()
+        self.blocks = {}
+        for op in self.abi.emits:
+            element_type = MEMORY_TYPES[self.plan.arrays[op.spike_list.name].element_type]
+            self.blocks[op] = (builder.alloca(ir.ArrayType(I8, block)),
+                               builder.alloca(ir.ArrayType(element_type, block)))
+        size, one = ir.Constant(I64, block), ir.Constant(I64, 1)
+        with for_range(builder, start, end, size, "block") as first:
+            self.block_first = first
+            limit = builder.add(first, size)
+            last = builder.select(builder.icmp_signed("<", limit, end), limit, end)
+            with for_range(builder, first, last, one, "p") as position:
+                self.position = position
+                self.values[self.kernel.index] = self.element_index(position)
+                self.lower_body()
+            if self.hooks.spike_block_interleave:
+                hint_loop(position.incomings[-1][1].terminator,
+                          {"llvm.loop.interleave.count": self.hooks.spike_block_interleave})
+            for op, (flags, indices) in self.blocks.items():
+                element_type = indices.type.pointee.element
+                with for_range(builder, ir.Constant(I64, 0), builder.sub(last, first), one, "append") as slot:
+                    flag = builder.load(builder.gep(flags, [ir.Constant(I64, 0), slot]), typ=I8)
+                    with builder.if_then(builder.icmp_unsigned("!=", flag, ir.Constant(I8, 0))):
+                        value = builder.load(builder.gep(indices, [ir.Constant(I64, 0), slot]), typ=element_type)
+                        self.append_spike(op, value, self.overflow_codes[op])
 
     def lower_rows(self, position: ir.Value, exit_block: ir.Block) -> None:
         """The body over the elements of row r of a CSR space: all of them in order, or this
@@ -402,10 +467,17 @@ class KernelLowering:
 
     def record_error(self, message: str, value: ir.Value) -> None:
         """Store error `message` (with ``{value}``) and `value` into the state (current block)."""
+        self.store_error(self.reserve_error(message), value)
+
+    def reserve_error(self, message: str) -> int:
+        """The code of error `message`, numbered in lowering order (`cpu_threads.analyze` counts
+        on that order) even where the store is built later (`lower_spike_blocks`)."""
         self.lowered.errors.append(message)
+        return len(self.lowered.errors)
+
+    def store_error(self, code: int, value: ir.Value) -> None:
         builder = self.builder
-        code = ir.Constant(I64, len(self.lowered.errors))
-        builder.store(code, builder.gep(self.state, [ir.Constant(I64, STATE_ERROR)], source_etype=I64))
+        builder.store(ir.Constant(I64, code), builder.gep(self.state, [ir.Constant(I64, STATE_ERROR)], source_etype=I64))
         builder.store(self.int_cast(value, I64),
                       builder.gep(self.state, [ir.Constant(I64, STATE_ERROR_VALUE)], source_etype=I64))
 
@@ -491,8 +563,14 @@ class KernelLowering:
         if isinstance(op, RandUniformOp):
             return philox_llvm.words_to_uniform(self.builder, words[0], words[1])
         return philox_llvm.normal_from_words(
-            self.builder, words, lambda x: self.math_call("log", Type.F64, x),
-            lambda x: self.math_call("cos", Type.F64, x), lambda x: self.math_call("sqrt", Type.F64, x))
+            self.builder, words, lambda x: self.normal_math_call("log", x),
+            lambda x: self.normal_math_call("cos", x), lambda x: self.math_call("sqrt", Type.F64, x))
+
+    def normal_math_call(self, name: str, x: ir.Value) -> ir.Value:
+        function = self.hooks.normal_math(self.function.module, name)
+        if function is None:
+            return self.math_call(name, Type.F64, x)
+        return philox_llvm.call_vectorisable(self.builder, function, x)
 
     # -- arithmetic -----------------------------------------------------------------------------
     @lowers(AddOp, SubOp, MulOp)
@@ -695,6 +773,14 @@ class KernelLowering:
         spikes = self.plan.arrays[op.spike_list.name]
         element_type = MEMORY_TYPES[spikes.element_type]
         value = self.int_cast(index, element_type)
+        if self.spike_block():  # the flag pass of `lower_spike_blocks`; the block's appends follow
+            flags, indices = self.blocks[op]
+            slot = builder.sub(self.position, self.block_first)
+            flag = mask if mask is not None else ir.Constant(I1, 1)
+            builder.store(builder.zext(flag, I8), builder.gep(flags, [ir.Constant(I64, 0), slot]))
+            builder.store(value, builder.gep(indices, [ir.Constant(I64, 0), slot]))
+            self.overflow_codes[op] = self.reserve_error(self.overflow_message(op))
+            return
         if self.hooks.compacts_spikes:  # the flag pass; an ordered compaction kernel follows
             if isinstance(self.kernel.space, (Outgoing, Segments, History)):  # flags per position
                 raise UnsupportedOpError(op.name, self.kernel.kernel_name, self.hooks.name,
@@ -704,19 +790,29 @@ class KernelLowering:
             builder.store(builder.zext(flag, I8), builder.gep(flags, [self.position], source_etype=I8))
             builder.store(value, builder.gep(values, [self.position], source_etype=element_type))
             return
-        capacity = ir.Constant(I64, spikes.length - 1)
         with self.guarded(mask):
-            count_pointer = self.element_pointer(op.spike_list.name, capacity)
-            count = self.int_cast(builder.load(count_pointer, typ=element_type), I64)
-            fits = builder.icmp_unsigned("<", count, capacity)
-            with builder.if_else(fits) as (then, otherwise):
-                with then:
-                    builder.store(value, self.element_pointer(op.spike_list.name, count))
-                    builder.store(self.int_cast(builder.add(count, ir.Constant(I64, 1)), element_type),
-                                  count_pointer)
-                with otherwise:
-                    self.record_error(f"spike list {op.spike_list} overflows (a neuron spiking twice in "
-                                      f"a step?) in kernel @{self.kernel.kernel_name}", count)
+            self.append_spike(op, value, self.reserve_error(self.overflow_message(op)))
+
+    def overflow_message(self, op: EmitSpikeOp) -> str:
+        return (f"spike list {op.spike_list} overflows (a neuron spiking twice in a step?) in kernel "
+                f"@{self.kernel.kernel_name}")
+
+    def append_spike(self, op: EmitSpikeOp, value: ir.Value, code: int) -> None:
+        """Append `value` to `op`'s list, or record error `code` when the list is full."""
+        builder = self.builder
+        spikes = self.plan.arrays[op.spike_list.name]
+        element_type = MEMORY_TYPES[spikes.element_type]
+        capacity = ir.Constant(I64, spikes.length - 1)
+        count_pointer = self.element_pointer(op.spike_list.name, capacity)
+        count = self.int_cast(builder.load(count_pointer, typ=element_type), I64)
+        fits = builder.icmp_unsigned("<", count, capacity)
+        with builder.if_else(fits) as (then, otherwise):
+            with then:
+                builder.store(value, self.element_pointer(op.spike_list.name, count))
+                builder.store(self.int_cast(builder.add(count, ir.Constant(I64, 1)), element_type),
+                              count_pointer)
+            with otherwise:
+                self.store_error(code, count)
 
 
 class _NoGuard:

@@ -20,6 +20,10 @@ I64 = ir.IntType(64)
 F64 = ir.DoubleType()
 WORDS = ir.LiteralStructType([I32, I32, I32, I32])
 PHILOX_FUNCTION = "spikec.philox4x32_10"
+# glibc's libmvec variants (AVX2, 4 lanes of f64) of the functions a normal calls.
+VECTOR_WIDTH = 4
+LIBMVEC_AVX2 = {"log": "_ZGVdN4v_log", "cos": "_ZGVdN4v_cos"}
+VECTOR_VARIANT_ATTRIBUTE = "vector-function-abi-variant"
 
 
 def declare_philox(module: ir.Module) -> ir.Function:
@@ -81,3 +85,42 @@ def normal_from_words(builder: ir.IRBuilder, words: list[ir.Value], log, cos, sq
     u2 = words_to_uniform(builder, words[2], words[3])
     radius = sqrt(builder.fmul(ir.Constant(F64, -2.0), log(builder.fsub(ir.Constant(F64, 1.0), u1))))
     return builder.fmul(radius, cos(builder.fmul(ir.Constant(F64, 2.0 * math.pi), u2)))
+
+
+def vector_normal_function(module: ir.Module, name: str) -> ir.Function:
+    """``double @spikec_normal_<name>(double)`` (log or cos for a normal draw): the libmvec AVX2
+    function on a splat of the argument, lane 0 returned; not inlined, so that LLVM's loop
+    vectoriser sees a call it can widen to that same libmvec function (`call_vectorisable`).
+    Scalar and vector iterations thus compute every element's value with the same code (libmvec
+    lanes do not depend on each other), so a normal does not depend on which positions a
+    vectorised loop leaves to its scalar remainder, nor on how threads split the positions."""
+    symbol = f"spikec_normal_{name}"
+    existing = module.globals.get(symbol)
+    if existing is not None:
+        return existing
+    vector_type = ir.VectorType(F64, VECTOR_WIDTH)
+    vector = module.globals.get(LIBMVEC_AVX2[name])
+    if vector is None:
+        vector = ir.Function(module, ir.FunctionType(vector_type, [vector_type]), LIBMVEC_AVX2[name])
+    function = ir.Function(module, ir.FunctionType(F64, [F64]), symbol)
+    function.linkage = "internal"
+    function.attributes.add("noinline")
+    function.attributes.add("nounwind")
+    builder = ir.IRBuilder(function.append_basic_block("entry"))
+    splat = ir.Constant(vector_type, ir.Undefined)
+    for lane in range(VECTOR_WIDTH):
+        splat = builder.insert_element(splat, function.args[0], ir.Constant(I32, lane))
+    builder.ret(builder.extract_element(builder.call(vector, [splat]), ir.Constant(I32, 0)))
+    return function
+
+
+def call_vectorisable(builder: ir.IRBuilder, function: ir.Function, x: ir.Value) -> ir.Value:
+    """Call a `vector_normal_function` with its vector variant named at the call site (LLVM's
+    vector function ABI, the form `-vector-library` mappings take), so that only these calls, not
+    every libm call of the module, may become libmvec calls. llvmlite only accepts a fixed set of
+    call attributes, hence the string attribute is added to the set directly."""
+    vector = LIBMVEC_AVX2[function.name.removeprefix("spikec_normal_")]
+    call = builder.call(function, [x])
+    variant = f"_ZGV_LLVM_N{VECTOR_WIDTH}v_{function.name}({vector})"
+    set.add(call.attributes, f'"{VECTOR_VARIANT_ATTRIBUTE}"="{variant}"')
+    return call
