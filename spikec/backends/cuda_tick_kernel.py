@@ -24,9 +24,10 @@ Two shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the bar
 threadIdx, stride = blockDim), or a grid of as many blocks as the GPU holds at once, launched
 cooperatively (so they are all resident), with a grid barrier (`bar.sync`, then thread 0 of each
 block: fence, an atomic add on the counter, a spin until all blocks of this barrier arrived,
-fence; `bar.sync`) and CUDA's grid-stride ranges. Independent steps share a phase: the
-microcircuit's eight populations run in one phase, their compactions in the next, its 64 sends
-in the third.
+fence; `bar.sync`); on the grid a phase's launches are handed out in chunks of a block's worth
+of positions to whichever block is free (`_TickKernelBuilder.launch_phase`). Independent steps
+share a phase: the microcircuit's eight populations run in one phase, their compactions in the
+next, its 64 sends with the deliveries and Poisson inputs in the third.
 
 The kernel bodies are those of `lower_to_llvm` with `TickKernelHooks`: the CUDA hooks (due-flag
 exit, libdevice, global atomics, flag-pass emission) with the kernels as internal device
@@ -113,8 +114,9 @@ class TickKernelHooks(CudaHooks):
     def __init__(self, plan: ModulePlan, shape: TickShape, *arguments):
         super().__init__(plan, *arguments)
         self.shape = shape
-        # On a grid, each kernel runs on a part of it (`_TickKernelBuilder.launch_phase`): its
-        # function takes the part's block index and block count as trailing parameters.
+        # On a grid, a kernel runs one chunk at a time (`_TickKernelBuilder.launch_phase`): its
+        # function takes the chunk's index and the launch's chunk count as trailing parameters,
+        # its block index and block count in a grid of chunks.
         self.trailing_parameters = (I64, I64) if shape.grid else ()
 
     def row_lanes(self, plan: ModulePlan, kernel) -> int:
@@ -139,7 +141,7 @@ class TickKernelHooks(CudaHooks):
         thread, size = builder.zext(_sreg(builder, "tid.x"), I64), builder.zext(_sreg(builder, "ntid.x"), I64)
         if not self.shape.grid:
             return thread, size
-        block, blocks = builder.function.args[-2:]  # the part of the grid (trailing_parameters)
+        block, blocks = builder.function.args[-2:]  # the chunk and the chunks (trailing_parameters)
         return builder.add(builder.mul(block, size), thread), builder.mul(size, blocks)
 
     def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:
