@@ -72,7 +72,6 @@ from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, Lo
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
 from spikec.errors import SpikecError
-from spikec.ir.index_spaces import Elements, Outgoing, Segments
 from spikec.passes.kernel_dependencies import kernel_accesses
 
 ENTRY = "spikec_ticks"
