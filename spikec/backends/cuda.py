@@ -230,26 +230,23 @@ class CudaExecutable(Executable):
         """Seconds spent in each interval of the tick kernel (`cuda_tick_kernel.tick_intervals`)
         since it was prepared, summed over ticks; needs a shape with timers
         (SPIKEC_CUDA_TICK_TIMERS=1)."""
-        intervals, totals = self._timer_words()
-        return {name: float(total) * 1e-9 for name, total in zip(intervals, totals)}
+        if not (self.tick_shape and self.tick_shape.timers):
+            raise SpikecError("tick_times() needs the tick kernel with timers",
+                              hint="set SPIKEC_CUDA_TICK_TIMERS=1 before the network is built")
+        self.context.make_current()
+        totals = self.tick_barrier.to_host()[cuda_tick_kernel.timers_at(self.plan):]
+        return {name: float(total) * 1e-9
+                for name, total in zip(cuda_tick_kernel.tick_intervals(self.plan), totals)}
 
     def tick_launch_times(self) -> list[tuple[str, float, float, int]]:
         """Per launch of a tick (`cuda_tick_kernel.tick_launches`): (kernel, seconds its blocks
         spent in it summed, the most one block spent in one tick, block runs), since the launch
         was prepared; needs timers as `tick_times`."""
-        intervals, words = self._timer_words()
-        words = words[len(intervals):]
+        self.tick_times()  # the same checks
+        words = self.tick_barrier.to_host()[cuda_tick_kernel.timers_at(self.plan)
+                                            + len(cuda_tick_kernel.tick_intervals(self.plan)):]
         return [(name, float(words[3 * k]) * 1e-9, float(words[3 * k + 1]) * 1e-9, int(words[3 * k + 2]))
                 for k, name in enumerate(cuda_tick_kernel.tick_launches(self.plan))]
-
-    def _timer_words(self) -> tuple[list[str], np.ndarray]:
-        """The intervals' names and the timer words (the intervals', then the launches')."""
-        if not (self.tick_shape and self.tick_shape.timers):
-            raise SpikecError("tick_times() needs the tick kernel with timers",
-                              hint="set SPIKEC_CUDA_TICK_TIMERS=1 before the network is built")
-        self.context.make_current()
-        words = self.tick_barrier.to_host()[cuda_tick_kernel.timers_at(self.plan):]
-        return cuda_tick_kernel.tick_intervals(self.plan), words
 
     # -- the graphs ------------------------------------------------------------------------------
     def record_ticks(self, stream, ticks: int) -> None:
