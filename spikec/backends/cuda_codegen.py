@@ -537,18 +537,22 @@ def lower_for_cuda(plan: ModulePlan, row_lanes: int | str = cuda_rows.AUTO) -> C
 
 # -- libdevice, PTX -------------------------------------------------------------------------------------
 def find_libdevice() -> Path:
-    """libdevice.10.bc: through cuda-pathfinder, the CUDA home, or the nvidia-cuda-nvcc wheel."""
+    """libdevice.10.bc: in the CUDA home that $CUDA_HOME or $CUDA_PATH names, else through
+    cuda-pathfinder, /usr/local/cuda, or the nvidia-cuda-nvcc wheel. The named home comes first:
+    the user chose it, and it costs a stat where importing cuda-pathfinder costs ~50 ms of a warm
+    `run(0*ms)` (the kernel cache's key hashes libdevice, docs/performance.md)."""
+    for variable in ("CUDA_HOME", "CUDA_PATH"):
+        if os.environ.get(variable):
+            named = Path(os.environ[variable]) / "nvvm" / "libdevice" / "libdevice.10.bc"
+            if named.is_file():
+                return named
     try:
         from cuda import pathfinder
 
         return Path(pathfinder.find_bitcode_lib("device"))
     except Exception:  # not installed, or it found nothing: try the usual places ourselves
         pass
-    candidates = []
-    for variable in ("CUDA_HOME", "CUDA_PATH"):
-        if os.environ.get(variable):
-            candidates.append(Path(os.environ[variable]) / "nvvm" / "libdevice" / "libdevice.10.bc")
-    candidates.append(Path("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"))
+    candidates = [Path("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc")]
     try:
         import nvidia.cuda_nvcc as wheel
 

@@ -10,6 +10,7 @@ machine. Import `spikec.backends.cuda_driver` (the facade) rather than this modu
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -184,6 +185,7 @@ class Context:
     buffers can then be handed to them. `Context.primary(ordinal)` caches one per device."""
 
     _primary: dict[int, "Context"] = {}     # explicit cache: one retained context per device
+    _lock = threading.Lock()                # `warm_up`'s thread and the caller retain it once
 
     def __init__(self, device: Device):
         self.device = device
@@ -193,12 +195,29 @@ class Context:
     @classmethod
     def primary(cls, ordinal: int = 0) -> "Context":
         """The retained primary context of device `ordinal`, made current on this thread."""
-        context = cls._primary.get(ordinal)
-        if context is None:
-            context = cls._primary[ordinal] = cls(Device(ordinal))
-        else:
-            context.make_current()
+        with cls._lock:
+            context = cls._primary.get(ordinal)
+            if context is None:
+                context = cls._primary[ordinal] = cls(Device(ordinal))
+                return context
+        context.make_current()
         return context
+
+    @classmethod
+    def warm_up(cls, ordinal: int = 0) -> threading.Thread:
+        """Retain device `ordinal`'s primary context on a background thread: creating it takes
+        ~0.1 s (H100) that the driver spends without the GIL, so it overlaps whatever the caller
+        does next (building a model's objects); `primary` then finds it (or waits for it). An
+        error is left for `primary` to raise on the caller's thread."""
+        def retain() -> None:
+            try:
+                cls.primary(ordinal)
+            except Exception:  # noqa: BLE001 - the caller's own primary() reports it
+                pass
+
+        thread = threading.Thread(target=retain, name=f"spikec-cuda-context-{ordinal}", daemon=True)
+        thread.start()
+        return thread
 
     def make_current(self) -> None:
         """Bind this context to the calling thread (each thread that calls the driver needs it)."""

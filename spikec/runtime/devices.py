@@ -45,6 +45,8 @@ def set_device(device: str, pipeline: str | None = None, **options: object) -> N
             raise SpikecError("set_device('cuda'): no usable NVIDIA GPU",
                               hint=f"{cuda_driver.unavailable_reason()}; "
                                    "or keep the default set_device('cpu')")
+        # the context is created while the script builds its objects (compile time, docs/performance.md)
+        cuda_driver.Context.warm_up()
     device_settings.device = device
     if pipeline is not None:
         device_settings.pipeline = pipeline

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from spikec.backends.abi import ModulePlan
 from spikec.backends.cuda_codegen import absorbed_clears, find_libdevice, generate_ptx, lower_for_cuda
+from spikec.errors import SpikecError
 from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, random_spikes, uniform_recorder
 from tests.ir.kernel_generator import kernel_modules
 
@@ -44,6 +45,24 @@ def assemble(ptx: str, tmp_path, arch: str = "sm_90") -> None:
 
 def test_libdevice_is_found():
     assert find_libdevice().name == "libdevice.10.bc"
+
+
+def test_libdevice_in_the_named_cuda_home_comes_first(tmp_path, monkeypatch):
+    """$CUDA_HOME's libdevice is taken without asking cuda-pathfinder (no import on a warm
+    kernel-cache hit); a CUDA_HOME without one falls through to the other places."""
+    named = tmp_path / "nvvm" / "libdevice" / "libdevice.10.bc"
+    named.parent.mkdir(parents=True)
+    named.write_bytes(b"BC")
+    monkeypatch.setenv("CUDA_HOME", str(tmp_path))
+    assert find_libdevice() == named
+    monkeypatch.setenv("CUDA_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("CUDA_PATH", str(tmp_path))
+    assert find_libdevice() == named
+    monkeypatch.setenv("CUDA_PATH", str(tmp_path / "elsewhere"))
+    try:
+        assert find_libdevice() != named
+    except SpikecError:  # no libdevice anywhere else on this machine
+        pass
 
 
 @needs_ptxas

@@ -136,6 +136,21 @@ def samples(context):
 
 
 @pytest.mark.cuda
+def test_a_context_warmed_up_in_the_background_is_the_one_primary_returns(context):
+    """`warm_up` (what `set_device('cuda')` starts) retains the primary context on its thread;
+    `primary` on this thread returns that same object, current here, whether or not the thread
+    has finished."""
+    from spikec.backends.cuda_driver_core import _driver, check
+
+    thread = cuda.Context.warm_up(0)
+    found = cuda.Context.primary(0)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert cuda.Context.primary(0) is found
+    assert int(check(_driver().cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(found.handle)
+
+
+@pytest.mark.cuda
 def test_device_properties(context):
     device = context.device
     assert device.name
