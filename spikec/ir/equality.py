@@ -21,6 +21,19 @@ def module_difference(a: Module, b: Module) -> str | None:
     return _block_difference(a.body, b.body, {}, "module")
 
 
+def code_difference(a: Op, b: Op) -> str | None:
+    """None when the two ops' regions are structurally equal (the ops' own attributes aside: two
+    kernels of different names with the same code), else a sentence locating the first difference."""
+    if len(a.regions) != len(b.regions):
+        return "region counts differ"
+    mapping: dict[Value, Value] = {}
+    for name, x, y in zip(a.region_names, a.regions, b.regions):
+        difference = _block_difference(x.block, y.block, mapping, f"region {name}")
+        if difference is not None:
+            return difference
+    return None
+
+
 def op_key_attributes(op: Op) -> object:
     """A hashable key of `op`'s attributes, equal exactly when the attributes are equal."""
     codecs = op.attribute_codecs

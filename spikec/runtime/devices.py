@@ -13,7 +13,7 @@ from spikec.errors import SpikecError
 
 DEVICES = ("cpu", "cuda", "interpreter")
 DEFAULT_PIPELINE = ("check-units,inline-subexpressions,integrate,select-propagation,"
-                    "lower-to-kernels,schedule,fuse-kernels,expand-pow,fold,cse,dce,hoist-invariants,"
+                    "lower-to-kernels,merge-rings,schedule,fuse-kernels,expand-pow,fold,cse,dce,hoist-invariants,"
                     "hoist-reciprocals")
 
 

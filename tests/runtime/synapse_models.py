@@ -76,6 +76,41 @@ def counted_delayed(sim, propagation=None):
     return {"x": trace.x_[:], "y": trace.y_[:]}
 
 
+def converging_delayed(sim, refractory=False):
+    """Three pathways with per-synapse delays add into one target variable (dendritic rings,
+    which `merge-rings` folds into one): excitation from one generator, inhibition from
+    another, and with `refractory` a recurrent pathway of spiking targets that ignore inputs
+    for 2 ms. Weights are multiples of 1/8: every arriving sum is exact, whatever the order."""
+    ms = sim.ms
+    G = _sources(sim)
+    F = sim.SpikeGeneratorGroup(3, np.array([0, 1, 2, 0, 2, 1]), np.array([2, 2.5, 4, 9, 9, 13]) * ms)
+    if refractory:
+        H = sim.NeuronGroup(4, "dv/dt = -v/(10*ms) : 1 (unless refractory)", threshold="v > 0.9",
+                            reset="v = 0", refractory=2 * ms, method="exact")
+    else:
+        H = sim.NeuronGroup(4, "dv/dt = -v/(10*ms) : 1", method="exact")
+    excite = sim.Synapses(G, H, "w : 1", on_pre="v_post += w")
+    excite.connect(condition="(i + 2*j) % 3 != 0")
+    excite.w = "0.125*(1 + i + 2*j)"
+    excite.delay = "i*0.7*ms + j*0.3*ms"
+    inhibit = sim.Synapses(F, H, "w : 1", on_pre="v_post -= w")
+    inhibit.connect()
+    inhibit.w = "0.125*(1 + j)"
+    inhibit.delay = "0.2*ms + i*1.1*ms + j*0.4*ms"
+    objects = [G, F, excite, inhibit]
+    if refractory:
+        recurrent = sim.Synapses(H, H, "w : 1", on_pre="v_post += w")
+        recurrent.connect(condition="i != j")
+        recurrent.w = "0.25"
+        recurrent.delay = "0.5*ms + 0.9*ms*j"
+        spikes = sim.SpikeMonitor(H)
+        objects += [recurrent, spikes]
+    trace, net = _record(sim, H, "v", *objects)
+    net.run(25 * ms)
+    found = {"spike_i": spikes.i[:], "spike_t": spikes.t_[:]} if refractory else {}
+    return {"v": trace.v_[:], **found}
+
+
 def delayed_on_either_side(sim, direction="pre", code="x = x*0.5 + w\nhits += 1",
                            propagation=None):
     """Per-synapse delays on an `on_pre` pathway (spikes of the generator reach x of 3 neurons)

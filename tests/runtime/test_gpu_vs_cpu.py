@@ -11,7 +11,7 @@ import spikec
 from spikec.runtime.devices import device_settings
 from tests.runtime.neuron_models import (adex, assert_same_records, events_and_regular_code,
                                          hodgkin_huxley, izhikevich, lif)
-from tests.runtime.synapse_models import (accumulate, accumulate_delayed, counted_delayed,
+from tests.runtime.synapse_models import (accumulate, accumulate_delayed, converging_delayed, counted_delayed,
                                           delayed_on_either_side, non_commutative, stdp, summed)
 
 pytestmark = pytest.mark.cuda
@@ -39,11 +39,11 @@ def run_on(device: str, model, **kwargs) -> dict:
     (counted_delayed, {"propagation": "spike-queue"}), (delayed_on_either_side, {}),
     (delayed_on_either_side, {"direction": "post"}),
     (delayed_on_either_side, {"direction": "post", "code": "x += w"}), (stdp, {"delays": True}),
-    (stdp, {"delays": True, "propagation": "spike-queue"}),
+    (stdp, {"delays": True, "propagation": "spike-queue"}), (converging_delayed, {"refractory": True}),
 ], ids=["lif-exact", "lif-rk4", "hodgkin-huxley", "izhikevich", "adex", "events",
         "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
         "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
-        "queue-on-post", "ring-on-post", "stdp-delays", "stdp-delays-queue"])
+        "queue-on-post", "ring-on-post", "stdp-delays", "stdp-delays-queue", "rings-merged"])
 @pytest.mark.parametrize("tick_kernel", ["0", "1", "grid"], ids=["launches", "tick-kernel", "grid-tick-kernel"])
 def test_gpu_matches_cpu(model, kwargs, tick_kernel, monkeypatch):
     """Both CUDA paths: a launch per kernel, and the one-block tick kernel (`cuda_tick_kernel`)."""

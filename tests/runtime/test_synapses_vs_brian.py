@@ -6,7 +6,7 @@ import pytest
 import spikec
 from spikec.errors import PassError
 from tests.runtime.neuron_models import assert_same_records
-from tests.runtime.synapse_models import (accumulate, accumulate_delayed, counted_delayed,
+from tests.runtime.synapse_models import (accumulate, accumulate_delayed, converging_delayed, counted_delayed,
                                           delayed_on_either_side, non_commutative, stdp, summed)
 from tests.runtime.test_neurons_vs_brian import compare
 
@@ -45,6 +45,13 @@ def test_strategies_agree(device):
 def test_accumulation_with_per_synapse_delays(device, refractory):
     """dendritic-ring; with refractory targets, inputs arriving while refractory are dropped."""
     found = compare(accumulate_delayed, refractory=refractory, rtol=1e-12)
+    assert not refractory or len(found["spike_i"]) > 0
+
+
+@pytest.mark.parametrize("refractory", [False, True])
+def test_pathways_converging_on_one_variable(device, refractory):
+    """Per-synapse delays on three pathways into one variable: one merged ring (`merge-rings`)."""
+    found = compare(converging_delayed, refractory=refractory, rtol=1e-12)
     assert not refractory or len(found["spike_i"]) > 0
 
 
