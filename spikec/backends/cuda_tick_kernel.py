@@ -90,6 +90,7 @@ MAX_WORK = 200_000
 GRID_MAX_POSITIONS = 32768
 GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lanes
 GRID_MAX_LANES = 1024  # on the grid, a long push row's lanes may span chunks (`grid_lanes`)
+CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_descriptions`)
 _PTR = ir.PointerType()
 
 
@@ -329,9 +330,31 @@ class _TickKernelBuilder:
             self.shared_chunk.linkage = "internal"
             self.shared_chunk.initializer = ir.Constant(I64, ir.Undefined)
             self.chunk_variable = self.builder.alloca(I64, name="chunk")
+            # the chunk table (`chunk_table`): launches' first chunks, the warps' sums of counts
+            most = most_launches_in_a_phase(self.plan)
+            if most > shape.threads:  # the policy does not choose the grid then; forced, it cannot run
+                raise SpikecError(f"the grid tick kernel has a phase of {most} launches, more than its "
+                                  f"{shape.threads} threads per block can count",
+                                  hint=f"set {ENVIRONMENT}=0 (a launch per kernel) or auto, or "
+                                       f"{BLOCK_ENVIRONMENT} to at least {most}")
+            self.firsts = self.shared_array("spikec_ticks.firsts", I64, most + 1)
+            self.warp_sums = self.shared_array("spikec_ticks.warp_sums", I32, 32)
+            self.shuffle_up = _intrinsic(self.builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
+            self.thread_chunks = self.builder.alloca(I64, name="thread_chunks")
+            self.chunk_count_variable = self.builder.alloca(I64, name="chunk_count")
+            self.chunk_spikes_variable = self.builder.alloca(I64, name="chunk_spikes")
         if shape.timers:
             self.globaltimer = _intrinsic(self.builder, "llvm.nvvm.read.ptx.sreg.globaltimer", I64, [])
             self.last_time = self.builder.alloca(I64, name="last_time")
+
+    def shared_array(self, name: str, element: ir.Type, length: int) -> ir.GlobalVariable:
+        """Aligned to 16 bytes: the vectorizer pairs neighbouring stores into `st.shared.v2.b64`,
+        which faults (misaligned address) on an array that is only 8-aligned."""
+        variable = ir.GlobalVariable(self.lowered.llvm_module, ir.ArrayType(element, length), name, addrspace=3)
+        variable.linkage = "internal"
+        variable.initializer = ir.Constant(variable.value_type, ir.Undefined)
+        variable.align = 16
+        return variable
 
     def pointer(self, slot) -> ir.Value:
         """An array's or scratch buffer's device pointer, loaded from the table where used."""
@@ -460,13 +483,14 @@ class _TickKernelBuilder:
 
     def launch_phase(self, steps: list[LaunchPlan]) -> None:
         """The phase's launches. One block runs them one after another. A grid shares them out
-        in chunks of one block's worth of positions (`chunks`; a block runs chunk c of launch k as
-        that launch's block c of a grid of its chunks, one pass of the kernel's strided loop):
+        in chunks of one block's worth of positions (`chunk_table`; a block runs chunk c of launch
+        k as that launch's block c of a grid of its chunks, one pass of the kernel's strided loop):
         block b takes chunk b, and where there are more chunks than blocks, each block that
         finishes takes the next from the phase's counter (thread 0's atomic add, shared with the
         block). Blocks that finish early take more chunks, so a phase
         costs about its work over the grid whatever the launches' sizes and costs (a static split
-        left most blocks waiting on the few with the longest rows; docs/performance.md)."""
+        left most blocks waiting on the few with the longest rows; docs/performance.md). A chunk
+        finds its launch by a binary search of the table and a `switch` (`dispatch`)."""
         builder = self.builder
         if not self.shape.grid:
             for step in steps:
@@ -474,11 +498,8 @@ class _TickKernelBuilder:
             return
         if not steps:
             return
-        counts = [self.chunks(step) for step in steps]
-        firsts, total = [], ir.Constant(I64, 0)
-        for count in counts:
-            firsts.append(total)
-            total = builder.add(total, count)
+        firsts = self.chunk_table(steps)
+        total = builder.load(self.shared_at(firsts, len(steps)), typ=I64)
         counter = builder.gep(self.counter, [ir.Constant(I64, 1 + self.phase_index)], source_etype=I64)
         blocks = builder.zext(self.blocks, I64)
         builder.store(builder.zext(self.block_index, I64), self.chunk_variable)  # block b: chunk b first
@@ -491,11 +512,7 @@ class _TickKernelBuilder:
         chunk = builder.load(self.chunk_variable, typ=I64)
         builder.cbranch(builder.icmp_unsigned("<", chunk, total), work, done)
         builder.position_at_end(work)
-        for step, first, count in zip(steps, firsts, counts):
-            mine = builder.and_(builder.icmp_unsigned("<=", first, chunk),
-                                builder.icmp_unsigned("<", chunk, builder.add(first, count)))
-            with builder.if_then(mine):
-                self.launch(step, [builder.sub(chunk, first), count])
+        self.dispatch(steps, firsts, chunk)
         # more chunks than blocks: the next one from the phase's counter (uniform across the block)
         builder.cbranch(builder.icmp_unsigned(">", total, blocks), more, done)
         builder.position_at_end(more)
@@ -509,28 +526,132 @@ class _TickKernelBuilder:
         builder.position_at_end(done)
         self.phase_resets.append(counter)
 
-    def chunks(self, step: LaunchPlan) -> ir.Value:
-        """Blocks' worth of positions of one launch in this tick, at least one (its block 0 also
-        records the launch's position count for its compaction): a launch over a spike list counts
-        its spikes now (times the row's lanes for a push), other launches their fixed positions."""
-        builder, abi = self.builder, self.lowered.kernels[step.kernel]
+    def chunk_table(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
+        """The block's table of the phase's chunks in shared memory: entry k the first chunk of
+        launch k, entry n (n launches) their total. Thread k counts launch k's chunks (`chunks`,
+        its description read from a constant array), then a scan over the block. Why not every
+        thread counting every launch: the microcircuit's send phase has 56 launches, whose counts
+        and running sums (two dependent loads each, 112 live values, spilled to local memory) took
+        ~12% of the tick kernel's warp time in ncu's samples, in every block, every tick."""
+        builder, n = self.builder, len(steps)
+        thread = _sreg(builder, "tid.x")
+        descriptions = self.chunk_descriptions(steps)
+        count = self.thread_chunks
+        builder.store(ir.Constant(I64, 0), count)
+        with builder.if_then(builder.icmp_unsigned("<", thread, ir.Constant(I32, n))):
+            builder.store(self.chunks_of(descriptions, builder.zext(thread, I64)), count)
+        mine = builder.trunc(builder.load(count, typ=I64), I32)  # chunks of a tick are far below 2**31
+        lane = builder.and_(thread, ir.Constant(I32, 31))
+        warp = builder.lshr(thread, ir.Constant(I32, 5))
+        inclusive = mine
+        for delta in (1, 2, 4, 8, 16):
+            up = builder.call(self.shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
+                                                ir.Constant(I32, 0)])
+            has = builder.icmp_unsigned(">=", lane, ir.Constant(I32, delta))
+            inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(I32, 0)))
+        warps = -(-n // 32)  # the warps holding launches; the others' sums are not needed
+        with builder.if_then(builder.and_(builder.icmp_unsigned("==", lane, ir.Constant(I32, 31)),
+                                          builder.icmp_unsigned("<", warp, ir.Constant(I32, warps)))):
+            builder.store(inclusive, builder.gep(self.warp_sums, [ir.Constant(I32, 0), warp]))
+        self.block_barrier()
+        before = inclusive
+        for other in range(warps - 1):
+            earlier = builder.icmp_unsigned(">", warp, ir.Constant(I32, other))
+            value = builder.load(builder.gep(self.warp_sums, [ir.Constant(I32, 0), ir.Constant(I32, other)]), typ=I32)
+            before = builder.add(before, builder.select(earlier, value, ir.Constant(I32, 0)))
+        with builder.if_then(builder.icmp_unsigned("<", thread, ir.Constant(I32, n))):
+            builder.store(builder.zext(before, I64), self.shared_at(self.firsts, builder.add(thread, ir.Constant(I32, 1))))
+        with builder.if_then(self.first_thread):
+            builder.store(ir.Constant(I64, 0), self.shared_at(self.firsts, 0))
+        self.block_barrier()
+        return self.firsts
+
+    def shared_at(self, variable: ir.GlobalVariable, index) -> ir.Value:
+        index = ir.Constant(I32, index) if isinstance(index, int) else index
+        return self.builder.gep(variable, [ir.Constant(I32, 0), index])
+
+    def dispatch(self, steps: list[LaunchPlan], firsts: ir.GlobalVariable, chunk: ir.Value) -> None:
+        """Run `chunk`: launch k, the last whose first chunk is at most `chunk` (counts are at
+        least one, so the firsts increase), found by an unrolled binary search of the table."""
+        builder, n = self.builder, len(steps)
+        found = ir.Constant(I32, 0)
+        stride = 1 << ((n - 1).bit_length() - 1) if n > 1 else 0
+        while stride:
+            probe = builder.add(found, ir.Constant(I32, stride))
+            inside = builder.icmp_unsigned("<", probe, ir.Constant(I32, n))
+            clamped = builder.select(inside, probe, ir.Constant(I32, 0))
+            starts = builder.load(self.shared_at(firsts, clamped), typ=I64)
+            found = builder.select(builder.and_(inside, builder.icmp_unsigned("<=", starts, chunk)), probe, found)
+            stride //= 2
+        first = builder.load(self.shared_at(firsts, found), typ=I64)
+        end = builder.load(self.shared_at(firsts, builder.add(found, ir.Constant(I32, 1))), typ=I64)
+        part = [builder.sub(chunk, first), builder.sub(end, first)]
+        after = builder.append_basic_block("phase_chunk_done")
+        switch = builder.switch(found, after)
+        for k, step in enumerate(steps):
+            case = builder.append_basic_block(f"phase_chunk_launch{k}")
+            switch.add_case(ir.Constant(I32, k), case)
+            builder.position_at_end(case)
+            self.launch(step, part)
+            builder.branch(after)
+        builder.position_at_end(after)
+
+    def chunk_descriptions(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
+        """A constant array of CHUNK_FIELDS words per launch, what `chunks_of` needs: the table
+        slot of the launch's spike list (-1: a launch of fixed positions), the list's capacity,
+        the bytes of its elements, the row's lanes, and the fixed chunk count."""
+        words = []
         threads = self.shape.threads
-        space = self.plan.kernels[step.kernel].space
-        spike_list = getattr(space, "spike_list", None)
-        if spike_list is None:
-            return ir.Constant(I64, max(1, -(-abi.position_capacity * abi.row_lanes // threads)))
-        array = self.plan.arrays[spike_list.name]
-        element = MEMORY_TYPES[array.element_type]
-        address = builder.gep(self.pointer(spike_list.name), [ir.Constant(I64, array.length - 1)],
-                              source_etype=element)
-        spikes = builder.load(address, typ=element)
-        spikes = builder.sext(spikes, I64) if element.width < 64 else spikes
-        # a count out of range is the kernel's error to report; here it only must stay bounded
-        capacity = ir.Constant(I64, array.length - 1)
-        spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
-        lanes_over = builder.add(builder.mul(spikes, ir.Constant(I64, abi.row_lanes)), ir.Constant(I64, threads - 1))
-        count = builder.udiv(lanes_over, ir.Constant(I64, threads))
-        return builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)), ir.Constant(I64, 1), count)
+        for step in steps:
+            abi = self.lowered.kernels[step.kernel]
+            spike_list = getattr(self.plan.kernels[step.kernel].space, "spike_list", None)
+            if spike_list is None:
+                fixed = max(1, -(-abi.position_capacity * abi.row_lanes // threads))
+                words += [-1, 0, 8, 1, fixed]
+            else:
+                array = self.plan.arrays[spike_list.name]
+                width = MEMORY_TYPES[array.element_type].width // 8
+                words += [self.slots[spike_list.name], array.length - 1, width, abi.row_lanes, 1]
+        kind = ir.ArrayType(I64, len(words))
+        variable = ir.GlobalVariable(self.lowered.llvm_module, kind, f"spikec_ticks.phase{self.phase_index}.chunks",
+                                     addrspace=4)
+        variable.linkage = "internal"
+        variable.global_constant = True
+        variable.initializer = ir.Constant(kind, [ir.Constant(I64, word) for word in words])
+        return variable
+
+    def chunks_of(self, descriptions: ir.GlobalVariable, launch: ir.Value) -> ir.Value:
+        """Blocks' worth of positions of launch `launch` of the phase in this tick, at least one
+        (its block 0 also records the launch's position count for its compaction): a launch over
+        a spike list counts its spikes now (times the row's lanes for a push), other launches
+        their fixed positions."""
+        builder = self.builder
+
+        def field(number: int) -> ir.Value:
+            index = builder.add(builder.mul(launch, ir.Constant(I64, CHUNK_FIELDS)), ir.Constant(I64, number))
+            return builder.load(builder.gep(descriptions, [ir.Constant(I64, 0), index]), typ=I64)
+        slot, capacity, width, lanes, fixed = (field(number) for number in range(CHUNK_FIELDS))
+        result = self.chunk_count_variable
+        builder.store(fixed, result)
+        with builder.if_then(builder.icmp_signed(">=", slot, ir.Constant(I64, 0))):
+            address = builder.load(builder.gep(self.table, [slot], source_etype=I64), typ=I64)
+            address.set_metadata("invariant.load", self.invariant)
+            count_at = builder.add(address, builder.mul(capacity, width))
+            spikes = self.chunk_spikes_variable
+            with builder.if_else(builder.icmp_signed("==", width, ir.Constant(I64, 8))) as (wide, narrow):
+                with wide:
+                    builder.store(builder.load(builder.inttoptr(count_at, _PTR), typ=I64), spikes)
+                with narrow:
+                    builder.store(builder.sext(builder.load(builder.inttoptr(count_at, _PTR), typ=I32), I64), spikes)
+            spikes = builder.load(spikes, typ=I64)
+            # a count out of range is the kernel's error to report; here it only must stay bounded
+            spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
+            threads = ir.Constant(I64, self.shape.threads)
+            count = builder.udiv(builder.add(builder.mul(spikes, lanes), builder.sub(threads, ir.Constant(I64, 1))),
+                                 threads)
+            builder.store(builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)),
+                                         ir.Constant(I64, 1), count), result)
+        return builder.load(result, typ=I64)
 
     def launch(self, step: LaunchPlan, grid_part: list[ir.Value]) -> None:
         builder, abi = self.builder, self.lowered.kernels[step.kernel]
@@ -648,9 +769,16 @@ def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None) -> Tic
     positions = [_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)]
     if max(positions, default=0) <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
         return TickShape(block_size(plan), timers=timers)
-    if max(positions, default=0) <= GRID_MAX_POSITIONS:
-        return TickShape(_block_setting() or GRID_BLOCK, grid=True, timers=timers)
+    threads = _block_setting() or GRID_BLOCK
+    if max(positions, default=0) <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan) <= threads:
+        return TickShape(threads, grid=True, timers=timers)
     return None
+
+
+def most_launches_in_a_phase(plan: ModulePlan) -> int:
+    """The grid's chunk table has a thread count each launch of a phase (`chunk_table`)."""
+    return max((sum(isinstance(plan.steps[index], LaunchPlan) for index in phase) for phase in tick_phases(plan)),
+               default=0)
 
 
 def _timers_setting() -> bool:

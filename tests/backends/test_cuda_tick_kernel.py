@@ -98,14 +98,15 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
 
 def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier():
     """Each barrier of the one-block entry becomes block barrier, atomic arrival, block barrier;
-    and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
-    counter between two block barriers; TWO_CLOCKS: two such phases). Calls in text order (the
-    loop's blocks are not in program order), so counted."""
+    and each phase with launches builds its chunk table (a block barrier after the counts' warp
+    sums, one after the table) and takes its chunks in a loop (thread 0's atomic add on the
+    phase's counter between two block barriers; TWO_CLOCKS: two such phases). Calls in text order
+    (the loop's blocks are not in program order), so counted."""
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
     barriers = one_block.count("llvm.nvvm.barrier0")
     assert grid.count("grid") == barriers + 2
-    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2
+    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * (2 + 2)
     assert [c for c in grid if c not in ("grid", "llvm.nvvm.barrier0")] == \
         [c for c in one_block if c != "llvm.nvvm.barrier0"]
 
@@ -198,6 +199,19 @@ def test_small_modules_take_the_tick_kernel_with_whole_warps():
     # too many positions for one block: the grid up to GRID_MAX_POSITIONS, then launches
     assert choose_tick_shape(ModulePlan(parsed(random_spikes(20_000)))) == TickShape(cuda_tick_kernel.GRID_BLOCK, True)
     assert choose_tick_shape(ModulePlan(parsed(random_spikes(40_000)))) is None
+
+
+def test_a_phase_with_more_launches_than_threads_keeps_launches(monkeypatch):
+    """The grid's chunk table counts a launch per thread: a phase of more launches than a block
+    has threads does not take the grid, and forced onto it is an error saying what to do."""
+    plan = ModulePlan(parsed(random_spikes(20_000)))
+    assert cuda_tick_kernel.most_launches_in_a_phase(plan) == 1
+    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, True)
+    monkeypatch.setattr(cuda_tick_kernel, "most_launches_in_a_phase", lambda plan: 300)
+    assert choose_tick_shape(plan) is None
+    with pytest.raises(SpikecError, match="phase of 300 launches, more than its 256 threads") as error:
+        lower_for_tick_kernel(plan, TickShape(256, grid=True))
+    assert "SPIKEC_CUDA_TICK_KERNEL=0" in error.value.hint
 
 
 def test_too_much_work_per_tick_for_one_block_takes_the_grid(monkeypatch):
