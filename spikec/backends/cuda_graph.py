@@ -15,6 +15,7 @@ spike count) must live in device memory and be updated by a kernel in the graph.
 
 from __future__ import annotations
 
+import gc
 from typing import Callable
 
 from .cuda_driver_core import Stream, _driver, check
@@ -36,19 +37,29 @@ class Graph:
     def capture(cls, record: Callable[[Stream], None], stream: Stream | None = None) -> "Graph":
         """Capture what `record(stream)` issues on `stream` (a new one if not given) into a graph.
 
-        Capture ends even when `record` raises, so the stream stays usable."""
+        Capture ends even when `record` raises, so the stream stays usable. Python's cyclic
+        garbage collector is off meanwhile: a collection inside `record` may finalize a dead
+        executable's `DeviceBuffer`, and its `cuMemFree` on this thread invalidates the capture
+        (CUDA_ERROR_STREAM_CAPTURE_INVALIDATED at the next launch; seen on the H100 after a
+        failed test left an executable in a reference cycle)."""
         driver = _driver()
         stream = stream or Stream()
         mode = driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
-        check(driver.cuStreamBeginCapture(stream.handle, mode), "cuStreamBeginCapture")
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            record(stream)
-        except BaseException:
-            status, graph = driver.cuStreamEndCapture(stream.handle)
-            if int(status) == 0 and graph is not None and int(graph):
-                driver.cuGraphDestroy(graph)
-            raise
-        graph = check(driver.cuStreamEndCapture(stream.handle), "cuStreamEndCapture")
+            check(driver.cuStreamBeginCapture(stream.handle, mode), "cuStreamBeginCapture")
+            try:
+                record(stream)
+            except BaseException:
+                status, graph = driver.cuStreamEndCapture(stream.handle)
+                if int(status) == 0 and graph is not None and int(graph):
+                    driver.cuGraphDestroy(graph)
+                raise
+            graph = check(driver.cuStreamEndCapture(stream.handle), "cuStreamEndCapture")
+        finally:
+            if collecting:
+                gc.enable()
         return cls(graph, stream)
 
     def launch(self, times: int = 1, stream: Stream | None = None) -> None:

@@ -91,6 +91,10 @@ GRID_MAX_POSITIONS = 32768
 GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lanes
 GRID_MAX_LANES = 1024  # on the grid, a long push row's lanes may span chunks (`grid_lanes`)
 CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_descriptions`)
+# Up to this many launches a phase finds a chunk's launch inline, above through its chunk table
+# (`launch_phase`; docs/performance.md: the table costs ~5% on 1e4 networks of few launches per
+# phase and halves the microcircuit's tick with 56).
+INLINE_CHUNK_LAUNCHES = 8
 _PTR = ir.PointerType()
 
 
@@ -489,8 +493,11 @@ class _TickKernelBuilder:
         finishes takes the next from the phase's counter (thread 0's atomic add, shared with the
         block). Blocks that finish early take more chunks, so a phase
         costs about its work over the grid whatever the launches' sizes and costs (a static split
-        left most blocks waiting on the few with the longest rows; docs/performance.md). A chunk
-        finds its launch by a binary search of the table and a `switch` (`dispatch`)."""
+        left most blocks waiting on the few with the longest rows; docs/performance.md).
+
+        Finding a chunk's launch: with up to INLINE_CHUNK_LAUNCHES launches every thread counts
+        each launch's chunks (`chunks`) and compares the chunk with each range in turn; with more,
+        a table in shared memory (`chunk_table`), a binary search and a `switch` (`dispatch`)."""
         builder = self.builder
         if not self.shape.grid:
             for step in steps:
@@ -498,8 +505,25 @@ class _TickKernelBuilder:
             return
         if not steps:
             return
-        firsts = self.chunk_table(steps)
-        total = builder.load(self.shared_at(firsts, len(steps)), typ=I64)
+        if len(steps) <= INLINE_CHUNK_LAUNCHES:
+            counts = [self.chunks(step) for step in steps]
+            firsts, total = [], ir.Constant(I64, 0)
+            for count in counts:
+                firsts.append(total)
+                total = builder.add(total, count)
+
+            def run_chunk(chunk: ir.Value) -> None:
+                for step, first, count in zip(steps, firsts, counts):
+                    mine = builder.and_(builder.icmp_unsigned("<=", first, chunk),
+                                        builder.icmp_unsigned("<", chunk, builder.add(first, count)))
+                    with builder.if_then(mine):
+                        self.launch(step, [builder.sub(chunk, first), count])
+        else:
+            table = self.chunk_table(steps)
+            total = builder.load(self.shared_at(table, len(steps)), typ=I64)
+
+            def run_chunk(chunk: ir.Value) -> None:
+                self.dispatch(steps, table, chunk)
         counter = builder.gep(self.counter, [ir.Constant(I64, 1 + self.phase_index)], source_etype=I64)
         blocks = builder.zext(self.blocks, I64)
         builder.store(builder.zext(self.block_index, I64), self.chunk_variable)  # block b: chunk b first
@@ -512,7 +536,7 @@ class _TickKernelBuilder:
         chunk = builder.load(self.chunk_variable, typ=I64)
         builder.cbranch(builder.icmp_unsigned("<", chunk, total), work, done)
         builder.position_at_end(work)
-        self.dispatch(steps, firsts, chunk)
+        run_chunk(chunk)
         # more chunks than blocks: the next one from the phase's counter (uniform across the block)
         builder.cbranch(builder.icmp_unsigned(">", total, blocks), more, done)
         builder.position_at_end(more)
@@ -596,6 +620,28 @@ class _TickKernelBuilder:
             builder.branch(after)
         builder.position_at_end(after)
 
+    def chunks(self, step: LaunchPlan) -> ir.Value:
+        """`chunks_of` for one launch known here: its description's values as constants."""
+        builder, abi = self.builder, self.lowered.kernels[step.kernel]
+        spike_list = getattr(self.plan.kernels[step.kernel].space, "spike_list", None)
+        if spike_list is None:
+            return ir.Constant(I64, max(1, -(-abi.position_capacity * abi.row_lanes // self.shape.threads)))
+        array = self.plan.arrays[spike_list.name]
+        element = MEMORY_TYPES[array.element_type]
+        capacity = ir.Constant(I64, array.length - 1)
+        spikes = builder.load(builder.gep(self.pointer(spike_list.name), [capacity], source_etype=element), typ=element)
+        spikes = builder.sext(spikes, I64) if element.width < 64 else spikes
+        return self.chunks_of_spikes(spikes, capacity, ir.Constant(I64, abi.row_lanes))
+
+    def chunks_of_spikes(self, spikes: ir.Value, capacity: ir.Value, lanes: ir.Value) -> ir.Value:
+        """ceil(spikes x lanes / threads), at least one; a count out of range is the kernel's
+        error to report, here it only must stay bounded (by the capacity)."""
+        builder = self.builder
+        spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
+        threads = ir.Constant(I64, self.shape.threads)
+        count = builder.udiv(builder.add(builder.mul(spikes, lanes), builder.sub(threads, ir.Constant(I64, 1))), threads)
+        return builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)), ir.Constant(I64, 1), count)
+
     def chunk_descriptions(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
         """A constant array of CHUNK_FIELDS words per launch, what `chunks_of` needs: the table
         slot of the launch's spike list (-1: a launch of fixed positions), the list's capacity,
@@ -643,14 +689,7 @@ class _TickKernelBuilder:
                     builder.store(builder.load(builder.inttoptr(count_at, _PTR), typ=I64), spikes)
                 with narrow:
                     builder.store(builder.sext(builder.load(builder.inttoptr(count_at, _PTR), typ=I32), I64), spikes)
-            spikes = builder.load(spikes, typ=I64)
-            # a count out of range is the kernel's error to report; here it only must stay bounded
-            spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
-            threads = ir.Constant(I64, self.shape.threads)
-            count = builder.udiv(builder.add(builder.mul(spikes, lanes), builder.sub(threads, ir.Constant(I64, 1))),
-                                 threads)
-            builder.store(builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)),
-                                         ir.Constant(I64, 1), count), result)
+            builder.store(self.chunks_of_spikes(builder.load(spikes, typ=I64), capacity, lanes), result)
         return builder.load(result, typ=I64)
 
     def launch(self, step: LaunchPlan, grid_part: list[ir.Value]) -> None:

@@ -289,6 +289,45 @@ def test_graph_captures_memsets_too(samples):
 
 
 @pytest.mark.cuda
+def test_garbage_collected_during_capture_is_freed_after_it(samples):
+    """A device buffer in a reference cycle, garbage when a capture starts: the collector does
+    not run inside the capture (its cuMemFree would invalidate it), and runs again after."""
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    counter = cuda.DeviceArray.zeros(1, np.uint32)
+    increment = samples.function("increment")
+    seen = []
+
+    def record(stream):
+        gc.set_threshold(1)  # a collection at nearly every allocation from here, were it on
+        for _ in range(50):
+            [Cycle() for _ in range(20)]
+            cuda.launch(increment, 1, 1, [counter], stream=stream)
+        seen.append(alive() is not None)
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10**9)  # no collection before the capture starts
+    try:
+        garbage = Cycle()
+        garbage.self, garbage.array = garbage, cuda.DeviceArray.zeros(1024, np.uint8)
+        alive = weakref.ref(garbage.array)
+        del garbage
+        graph = cuda.Graph.capture(record)
+    finally:
+        gc.set_threshold(*thresholds)
+    assert seen == [True] and gc.isenabled()
+    graph.launch()
+    graph.synchronize()
+    assert counter.to_host()[0] == 50
+    gc.collect()
+    assert alive() is None
+
+
+@pytest.mark.cuda
 def test_failed_capture_leaves_the_stream_usable(samples):
     stream = cuda.Stream()
 

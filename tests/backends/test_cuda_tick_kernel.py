@@ -96,17 +96,20 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
     assert any("overflows" in message and "@G.update" in message for message in errors)
 
 
-def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier():
+@pytest.mark.parametrize("inline", [cuda_tick_kernel.INLINE_CHUNK_LAUNCHES, 0], ids=["inline", "table"])
+def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier(inline, monkeypatch):
     """Each barrier of the one-block entry becomes block barrier, atomic arrival, block barrier;
-    and each phase with launches builds its chunk table (a block barrier after the counts' warp
-    sums, one after the table) and takes its chunks in a loop (thread 0's atomic add on the
-    phase's counter between two block barriers; TWO_CLOCKS: two such phases). Calls in text order
-    (the loop's blocks are not in program order), so counted."""
+    and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
+    counter between two block barriers; TWO_CLOCKS: two such phases), after building its chunk
+    table where it has more than INLINE_CHUNK_LAUNCHES launches (a block barrier after the
+    counts' warp sums, one after the table). Calls in text order (the loop's blocks are not in
+    program order), so counted."""
+    monkeypatch.setattr(cuda_tick_kernel, "INLINE_CHUNK_LAUNCHES", inline)
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
     barriers = one_block.count("llvm.nvvm.barrier0")
     assert grid.count("grid") == barriers + 2
-    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * (2 + 2)
+    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + (0 if inline else 2 * 2)
     assert [c for c in grid if c not in ("grid", "llvm.nvvm.barrier0")] == \
         [c for c in one_block if c != "llvm.nvvm.barrier0"]
 
@@ -265,7 +268,8 @@ def test_the_grid_shape_is_forced_or_chosen_below_its_limit(monkeypatch):
 # -- on the GPU: the same results as the CPU -------------------------------------------------------------
 def both(module, arrays=None, seed=0, **options):
     options.setdefault("tick_kernel", True)
-    gpu = get_backend("cuda").executable(module, arrays, seed, cache=NO_DISK, **options)
+    options.setdefault("cache", NO_DISK)
+    gpu = get_backend("cuda").executable(module, arrays, seed, **options)
     assert gpu.tick_shape == cuda_tick_kernel.choose_tick_shape(gpu.plan, options["tick_kernel"])
     return CpuExecutable(module, arrays, seed, cache=NO_DISK), gpu
 
@@ -328,6 +332,24 @@ def test_clocks_not_due_and_clears_on_other_clocks(shape):
     compare(cpu, gpu, (1, 3, 4, 17, 40))
     cpu, gpu = both(parsed(CLEAR_ON_ANOTHER_CLOCK), seed=3, tick_kernel=shape)
     compare(cpu, gpu, (1, 1, 2, 7, 30))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("model", ["pushes-and-pulls", "more-chunks-than-blocks"])
+def test_the_chunk_table_matches_the_cpu(model, monkeypatch):
+    """Phases find their chunks' launches through the chunk table (`chunk_table`, forced for
+    every phase here), with one to three launches per phase, and more chunks than blocks."""
+    from tests.backends.test_synapse_spaces_cuda import compare as compare_synapses
+
+    monkeypatch.setattr(cuda_tick_kernel, "INLINE_CHUNK_LAUNCHES", 0)
+    if model == "pushes-and-pulls":
+        module, arrays = parsed(synapse_module(300, 200, 4000)), synapse_arrays(300, 200, 4000, seed=5)
+        cpu, gpu = both(module, arrays, 5, tick_kernel="grid", cache=CompileCache(None))
+        compare_synapses(cpu, gpu, (1, 5, 40))
+    else:
+        cpu, gpu = both(parsed(random_spikes(200_000, 0.3)), seed=3, tick_kernel="grid", cache=CompileCache(None))
+        compare(cpu, gpu, (1, 2, 9))
+    assert "spikec_ticks_$_firsts" in gpu.program.ptx  # the table in shared memory (unused inline)
 
 
 @pytest.mark.cuda
