@@ -378,6 +378,59 @@ def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None
     builder.ret_void()
 
 
+def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> None:
+    """The grid tick kernel's compaction of one list shared out over its blocks: tiles of a
+    block's threads x FLAGS_PER_THREAD positions, two device functions with a grid barrier
+    between them (`cuda_tick_kernel`, `_TickKernelBuilder.compact_tiles`). `words` is the list's
+    region of the tick's words: one per tile, then the list's count before the compaction.
+
+    ``spikec_tile_count_iN(state, clock, flags, count, list, capacity, words, tiles, tile)``:
+    words[tile] = the flags set in the tile (0 past the positions); tile 0 also stores the list's
+    count in words[tiles].
+    ``spikec_tile_scatter_iN(state, clock, flags, values, count, list, capacity, error_code,
+    words, tiles, tile)``: writes the tile's flagged values from list index words[tiles] + the
+    tiles before it, in position order; the last tile stores the list's new count. The count
+    before is read from the words, not the list, which the last tile's block may already have
+    updated."""
+    width = element.width
+    c = _Compaction(lowered, element, f"spikec_tile_count_i{width}", [_PTR, I64, _PTR, _PTR, _PTR, I64, _PTR, I64, I64])
+    state, clock, flags, count_pointer, spikes, capacity, words, tiles, tile = c.function.args
+    builder = c.builder
+    c.due_or_clear_and_return(state, clock, ir.Constant(I64, -1), spikes, capacity)
+    count = builder.load(count_pointer, typ=I64)
+    total = c.chunk_count(flags, builder.mul(tile, c.chunk), count)
+    with builder.if_then(builder.icmp_signed("==", c.thread, ir.Constant(I32, 0))):
+        builder.store(builder.zext(total, I64), builder.gep(words, [tile], source_etype=I64))
+        with builder.if_then(builder.icmp_signed("==", tile, ir.Constant(I64, 0))):
+            builder.store(c.start_count(state, ir.Constant(I64, -1), spikes, capacity),
+                          builder.gep(words, [tiles], source_etype=I64))
+    builder.ret_void()
+
+    c = _Compaction(lowered, element, f"spikec_tile_scatter_i{width}",
+                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR, I64, I64])
+    state, clock, flags, values, count_pointer, spikes, capacity, error_code, words, tiles, tile = c.function.args
+    builder = c.builder
+    c.due_or_clear_and_return(state, clock, ir.Constant(I64, -1), spikes, capacity)
+    count = builder.load(count_pointer, typ=I64)
+    earlier = c.local()  # this thread's share of the tiles before this one
+    builder.store(ir.Constant(I64, 0), earlier)
+    threads = builder.zext(c.block_threads, I64)
+    with _for_range(builder, builder.zext(c.thread, I64), tile, threads, "earlier_tile") as index:
+        value = builder.load(builder.gep(words, [index], source_etype=I64), typ=I64)
+        builder.store(builder.add(builder.load(earlier), value), earlier)
+    _, before = c.block_scan(builder.trunc(builder.load(earlier), I32), c.warp_counts)
+    start = builder.load(builder.gep(words, [tiles], source_etype=I64), typ=I64)
+    base = builder.add(start, builder.zext(before, I64))
+    total = c.scatter_chunk(flags, values, spikes, capacity, state, error_code, builder.mul(tile, c.chunk), count,
+                            base)
+    last = builder.icmp_signed("==", tile, builder.sub(tiles, ir.Constant(I64, 1)))
+    with builder.if_then(builder.and_(last, builder.icmp_signed("==", c.thread, ir.Constant(I32, 0)))):
+        final = builder.add(base, builder.zext(total, I64))
+        c.store_list_count(spikes, capacity, builder.select(builder.icmp_signed("<", final, capacity), final,
+                                                            capacity))
+    builder.ret_void()
+
+
 def build_tile_kernels(lowered: LoweredModule, element: ir.IntType) -> None:
     """The multi-block compaction, two launches of TILE_BLOCK threads per block, a tile of
     TILE_BLOCK * 8 positions per block (grid-stride over tiles):

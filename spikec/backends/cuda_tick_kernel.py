@@ -65,9 +65,10 @@ from llvmlite import ir
 from spikec.backends import cuda_rows
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cpu_threads import work_per_element
-from spikec.backends.cuda_codegen import (CudaHooks, CudaModuleText, _intrinsic, _sreg, build_compaction_kernel,
-                                          leading_clears, mark_entry)
-from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, LoweredModule, kernel_abi,
+from spikec.backends.cuda_codegen import (COMPACT_CHUNK, FLAGS_PER_THREAD, CudaHooks, CudaModuleText, _intrinsic,
+                                          _sreg, build_compaction_kernel, build_tick_tile_functions, leading_clears,
+                                          mark_entry)
+from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, LoweredModule, for_range, kernel_abi,
                                            lower_module)
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
@@ -95,6 +96,11 @@ CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_des
 # (`launch_phase`; docs/performance.md: the table costs ~5% on 1e4 networks of few launches per
 # phase and halves the microcircuit's tick with 56).
 INLINE_CHUNK_LAUNCHES = 8
+# A phase's compactions are shared out over the grid by tiles (`compact_tiles`) when its largest
+# list has more than this many tiles (one block's steps), else one block per list: the tiles' extra
+# grid barrier made CUBA 1e4 (5 tiles) 9% and the scale-0.1 microcircuit (2) 17% slower, the
+# full-scale one (11) 10% faster (H100, docs/performance.md).
+TILED_COMPACTION_MIN_TILES = 8
 _PTR = ir.PointerType()
 
 
@@ -202,11 +208,16 @@ def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -
             text.compaction_errors[(abi.kernel, op.spike_list.name)] = len(lowered.errors)
     for width in sorted(elements):
         build_compaction_kernel(lowered, elements[width])
-        # the one-block compaction as a device function of spikec_ticks: its maxntid annotation
-        # no longer applies (NVPTX reads it for kernels only)
-        compaction = lowered.llvm_module.get_global(f"spikec_compact_i{width}")
-        compaction.calling_convention = ""
-        compaction.linkage = "internal"
+        names = [f"spikec_compact_i{width}"]
+        if compacts_in_tiles(shape):
+            build_tick_tile_functions(lowered, elements[width])
+            names += [f"spikec_tile_count_i{width}", f"spikec_tile_scatter_i{width}"]
+        # the compactions as device functions of spikec_ticks: their maxntid annotation no
+        # longer applies (NVPTX reads it for kernels only)
+        for name in names:
+            compaction = lowered.llvm_module.get_global(name)
+            compaction.calling_convention = ""
+            compaction.linkage = "internal"
     _TickKernelBuilder(text, shape).build()
     return text
 
@@ -228,11 +239,31 @@ def tick_intervals(plan: ModulePlan) -> list[str]:
 
 
 def timers_at(plan: ModulePlan) -> int:
-    """Where the timers start in the barrier's words: after the barrier counter and room for a
+    """Where the timers start in the barrier's words: after the barrier counter, room for a
     chunk counter per phase (`_TickKernelBuilder.launch_phase`): one per schedule step, which
     bounds the phases without computing them (the executable reads its launch metadata from the
-    kernel cache and does not analyse dependencies)."""
+    kernel cache and does not analyse dependencies), and the compactions' tile words."""
+    return tiles_at(plan) + tile_words(plan)
+
+
+def tiles_at(plan: ModulePlan) -> int:
+    """Where the grid's compaction tiles' words start (`_TickKernelBuilder.compact_tiles`)."""
     return 1 + len(plan.steps)
+
+
+def tile_words(plan: ModulePlan) -> int:
+    """Room for every emitted list's tile words in a grid tick kernel of any block size: a word
+    per tile of the smallest block's positions (32 threads x FLAGS_PER_THREAD) and one more."""
+    smallest = 32 * FLAGS_PER_THREAD
+    return sum(-(-max(1, kernel_abi(plan, plan.kernels[step.kernel], step.kernel).position_capacity) // smallest) + 1
+               for step in plan.steps if isinstance(step, LaunchPlan)
+               for _ in kernel_abi(plan, plan.kernels[step.kernel], step.kernel).emits)
+
+
+def compacts_in_tiles(shape: TickShape) -> bool:
+    """The grid compacts a list over its blocks by tiles (`compact_tiles`) when a tile divides
+    the flags' padding (COMPACT_CHUNK positions), so a tile's loads stay inside the buffer."""
+    return shape.grid and COMPACT_CHUNK % (shape.threads * FLAGS_PER_THREAD) == 0
 
 
 def tick_launches(plan: ModulePlan) -> list[str]:
@@ -424,8 +455,11 @@ class _TickKernelBuilder:
                     self.builder.store(ir.Constant(I64, 0), counter)
             self.phase_resets = []
         if self.pending:
-            for index, (step, op, key) in enumerate(self.pending):
-                self.compact(index, step, op, key)
+            if compacts_in_tiles(self.shape) and self.most_tiles() > TILED_COMPACTION_MIN_TILES:
+                self.compact_tiles()
+            else:
+                for index, (step, op, key) in enumerate(self.pending):
+                    self.compact(index, step, op, key)
             self.timed_barrier()
         self.pending = []
 
@@ -718,6 +752,54 @@ class _TickKernelBuilder:
             builder.atomic_rmw("umax", words[1], elapsed, "monotonic")
             builder.atomic_rmw("add", words[2], ir.Constant(I64, 1), "monotonic")
         self.launch_index += 1
+
+    def most_tiles(self) -> int:
+        """The tiles of the largest list the phase compacts (`compact_tiles`)."""
+        tile_positions = self.shape.threads * FLAGS_PER_THREAD
+        return max(-(-max(1, self.lowered.kernels[step.kernel].position_capacity) // tile_positions)
+                   for step, _, _ in self.pending)
+
+    def compact_tiles(self) -> None:
+        """The phase's compactions over the grid (`cuda_codegen.build_tick_tile_functions`): the
+        lists' tiles numbered one after another, tile g on block g mod blocks; every tile counts
+        its flags, a grid barrier, every tile writes its spikes. Why: one block per list walked
+        the microcircuit's largest population (21,915 positions) in 11 steps of a block-wide
+        scan, ~12 us of a ~32 us tick, while the other blocks waited (docs/performance.md)."""
+        builder = self.builder
+        tile_positions = self.shape.threads * FLAGS_PER_THREAD
+        blocks = builder.zext(self.blocks, I64)
+        block = builder.zext(self.block_index, I64)
+        lists, first_tile, words_at = [], 0, tiles_at(self.plan)
+        for step, op, key in self.pending:
+            capacity = max(1, self.lowered.kernels[step.kernel].position_capacity)
+            tiles = -(-capacity // tile_positions)
+            lists.append((step, op, key, tiles, first_tile, words_at))
+            first_tile += tiles
+            words_at += tiles + 1
+        for function in ("count", "scatter"):
+            for step, op, key, tiles, first, at in lists:
+                array = self.plan.arrays[op.spike_list.name]
+                element = MEMORY_TYPES[array.element_type]
+                words = builder.gep(self.counter, [ir.Constant(I64, at)], source_etype=I64)
+                capacity = ir.Constant(I64, array.length - 1)
+                # this block's first tile of the list: the g = first + t with g mod blocks = block
+                shift = builder.urem(ir.Constant(I64, first), blocks)
+                start = builder.urem(builder.sub(builder.add(block, blocks), shift), blocks)
+                callee = self.lowered.llvm_module.get_global(f"spikec_tile_{function}_i{element.width}")
+                clock = ir.Constant(I64, step.clock)
+                with for_range(builder, start, ir.Constant(I64, tiles), blocks, f"{function}_tiles") as tile:
+                    # the pointers loaded where used: loaded once for both passes, 8 lists' would
+                    # stay live across the barrier (the microcircuit's kernel: 64 -> 121 registers)
+                    flags, values, count = (self.pointer((key, part)) for part in range(3))
+                    spikes = self.pointer(op.spike_list.name)
+                    if function == "count":
+                        arguments = [self.state, clock, flags, count, spikes, capacity, words]
+                    else:
+                        code = ir.Constant(I64, self.text.compaction_errors[key])
+                        arguments = [self.state, clock, flags, values, count, spikes, capacity, code, words]
+                    builder.call(callee, arguments + [ir.Constant(I64, tiles), tile])
+            if function == "count":
+                self.barrier()
 
     def compact(self, index: int, step: LaunchPlan, op, key: tuple[str, str]) -> None:
         builder = self.builder

@@ -78,7 +78,7 @@ def entry_calls(shape: TickShape, text: str = TWO_CLOCKS) -> tuple[list[str], li
     lowered = lower_for_tick_kernel(ModulePlan(parsed(text)), shape).lowered
     llvm = str(lowered.llvm_module)
     body = llvm[llvm.index('@"spikec_ticks"('):]
-    pattern = r'call void @"(spikec_k\d+_\w+|spikec_compact_i\d+|llvm\.nvvm\.barrier0)"|(atomicrmw)'
+    pattern = r'call void @"(spikec_k\d+_\w+|spikec_compact_i\d+|spikec_tile_\w+_i\d+|llvm\.nvvm\.barrier0)"|(atomicrmw)'
     calls = ["grid" if atomic else call for call, atomic in re.findall(pattern, body)]
     return calls, lowered.errors
 
@@ -96,21 +96,27 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
     assert any("overflows" in message and "@G.update" in message for message in errors)
 
 
+@pytest.mark.parametrize("tiled", [False, True], ids=["one-block-compaction", "tiles"])
 @pytest.mark.parametrize("inline", [cuda_tick_kernel.INLINE_CHUNK_LAUNCHES, 0], ids=["inline", "table"])
-def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier(inline, monkeypatch):
+def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier(inline, tiled, monkeypatch):
     """Each barrier of the one-block entry becomes block barrier, atomic arrival, block barrier;
     and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
     counter between two block barriers; TWO_CLOCKS: two such phases), after building its chunk
     table where it has more than INLINE_CHUNK_LAUNCHES launches (a block barrier after the
-    counts' warp sums, one after the table). Calls in text order (the loop's blocks are not in
-    program order), so counted."""
+    counts' warp sums, one after the table); a compaction by tiles (its largest list having more
+    than TILED_COMPACTION_MIN_TILES) becomes the tiles' counts, a grid barrier, their scatters.
+    Calls in text order (the loop's blocks are not in program order), so counted."""
     monkeypatch.setattr(cuda_tick_kernel, "INLINE_CHUNK_LAUNCHES", inline)
+    monkeypatch.setattr(cuda_tick_kernel, "TILED_COMPACTION_MIN_TILES", 0 if tiled else 10**9)
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
     barriers = one_block.count("llvm.nvvm.barrier0")
-    assert grid.count("grid") == barriers + 2
-    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + (0 if inline else 2 * 2)
-    assert [c for c in grid if c not in ("grid", "llvm.nvvm.barrier0")] == \
+    compactions = one_block.count("spikec_compact_i64") if tiled else 0
+    assert one_block.count("spikec_compact_i64") == 1
+    assert grid.count("grid") == barriers + 2 + compactions
+    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + 2 * compactions + (0 if inline else 2 * 2)
+    in_tiles = {"spikec_tile_count_i64": [], "spikec_tile_scatter_i64": ["spikec_compact_i64"]}
+    assert [d for c in grid if c not in ("grid", "llvm.nvvm.barrier0") for d in in_tiles.get(c, [c])] == \
         [c for c in one_block if c != "llvm.nvvm.barrier0"]
 
 
