@@ -255,9 +255,9 @@ def tile_words(plan: ModulePlan) -> int:
     """Room for every emitted list's tile words in a grid tick kernel of any block size: a word
     per tile of the smallest block's positions (32 threads x FLAGS_PER_THREAD) and one more."""
     smallest = 32 * FLAGS_PER_THREAD
-    return sum(-(-max(1, kernel_abi(plan, plan.kernels[step.kernel], step.kernel).position_capacity) // smallest) + 1
-               for step in plan.steps if isinstance(step, LaunchPlan)
-               for _ in kernel_abi(plan, plan.kernels[step.kernel], step.kernel).emits)
+    abis = [kernel_abi(plan, plan.kernels[step.kernel], step.kernel) for step in plan.steps
+            if isinstance(step, LaunchPlan)]
+    return sum((-(-max(1, abi.position_capacity) // smallest) + 1) * len(abi.emits) for abi in abis)
 
 
 def compacts_in_tiles(shape: TickShape) -> bool:
@@ -586,7 +586,7 @@ class _TickKernelBuilder:
 
     def chunk_table(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
         """The block's table of the phase's chunks in shared memory: entry k the first chunk of
-        launch k, entry n (n launches) their total. Thread k counts launch k's chunks (`chunks`,
+        launch k, entry n (n launches) their total. Thread k counts launch k's chunks (`chunks_of`,
         its description read from a constant array), then a scan over the block. Why not every
         thread counting every launch: the microcircuit's send phase has 56 launches, whose counts
         and running sums (two dependent loads each, 112 live values, spilled to local memory) took
