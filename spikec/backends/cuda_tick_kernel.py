@@ -27,7 +27,7 @@ block: fence, an atomic add on the counter, a spin until all blocks of this barr
 fence; `bar.sync`); on the grid a phase's launches are handed out in chunks of a block's worth
 of positions to whichever block is free (`_TickKernelBuilder.launch_phase`). Independent steps
 share a phase: the microcircuit's eight populations run in one phase, their compactions in the
-next, its 64 sends with the deliveries and Poisson inputs in the third.
+next, its 55 sends (after `merge-rings`) and one population's delivery in the third.
 
 The kernel bodies are those of `lower_to_llvm` with `TickKernelHooks`: the CUDA hooks (due-flag
 exit, libdevice, global atomics, flag-pass emission) with the kernels as internal device
