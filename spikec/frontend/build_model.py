@@ -20,6 +20,7 @@ from spikec.frontend.inputs import SpikeGeneratorGroup, timed_array_ops
 from spikec.ir.model_inputs import PoissonInputOp
 from spikec.frontend.monitors import EventMonitor, PopulationRateMonitor, StateMonitor
 from spikec.frontend.namespace import Namespace, caller_namespace
+from spikec.frontend.poisson_input import PoissonInput
 from spikec.frontend.subgroups import element_range, range_attribute
 from spikec.frontend.synapses import Synapses
 from spikec.frontend.variables import DELAY, VariableSpec
@@ -37,10 +38,15 @@ _DYNAMIC_ORIGINS = ("variable", "special", "noise")
 
 def build_model_ir(objects: Iterable[Any], namespace: Mapping[str, Any] | None = None,
                    level: int = 0) -> Module:
-    """The verified model IR of `objects` (groups, synapses, monitors). Names are resolved in each
-    object's own `namespace=` first, then in `namespace` (default: the caller's frame)."""
+    """The verified model IR of `objects` (groups, synapses, monitors, Poisson inputs). Names are
+    resolved in each object's own `namespace=` first, then in `namespace` (default: the caller's
+    frame). A `PoissonInput` acts only where it is among `objects`, as in Brian."""
     run_namespace = dict(namespace) if namespace is not None else caller_namespace(level)
     objects = list(objects)
+    inputs = [obj for obj in objects if isinstance(obj, PoissonInput)]
+
+    def inputs_on(group: Group) -> list[PoissonInput]:
+        return [poisson for poisson in inputs if element_range(poisson.target)[0] is group]
     ops: list[Op] = []
     clocks: dict[int, Clock] = {}
     for obj in objects:
@@ -50,7 +56,8 @@ def build_model_ir(objects: Iterable[Any], namespace: Mapping[str, Any] | None =
             for c in clocks.values()]
     for obj in objects:
         if isinstance(obj, NeuronGroup):
-            ops.append(_object_op(model.GroupOp, obj, _group_namespace(obj, run_namespace)))
+            ops.append(_object_op(model.GroupOp, obj, _group_namespace(obj, run_namespace),
+                                  poisson_inputs=inputs_on(obj)))
     for obj in objects:
         if isinstance(obj, Synapses):
             ops.append(_object_op(model.SynapsesOp, obj, _synapses_namespace(obj, run_namespace),
@@ -120,8 +127,8 @@ def _synapses_namespace(synapses: Synapses, run_namespace: dict) -> Namespace:
 
 
 def _object_op(op_class: type, obj: Group, namespace: Namespace,
-               extra_attributes: dict | None = None) -> Op:
-    trees = _check_object(obj, namespace)
+               extra_attributes: dict | None = None, poisson_inputs: list[PoissonInput] = ()) -> Op:
+    trees = _check_object(obj, namespace, poisson_inputs)
     body = Block()
     for spec in obj.variables.values():
         body.append(_variable_op(spec, obj.dtype))
@@ -153,7 +160,7 @@ def _object_op(op_class: type, obj: Group, namespace: Namespace,
             "code": operation.code.statements}))
     if isinstance(obj, SpikeGeneratorGroup):
         body.append(obj.model_op())
-    for poisson in getattr(obj, "poisson_inputs", []):
+    for poisson in poisson_inputs:
         body.append(PoissonInputOp.create(attributes={
             "sym_name": SymbolRef(poisson.name), "target_var": poisson.target_var,
             "n": poisson.N, "p": poisson.p, "weight": poisson.weight, "when": poisson.when,
@@ -271,8 +278,9 @@ def _constants_used(trees: list[Expr], namespace: Namespace) -> set[str]:
     return names
 
 
-def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
-    """Check every piece of code of `obj`; return all its trees (for finding constants)."""
+def _check_object(obj: Group, namespace: Namespace, poisson_inputs: list[PoissonInput] = ()) -> list[Expr]:
+    """Check every piece of code of `obj` and of the Poisson inputs acting on it; return all
+    their trees (for finding constants)."""
     trees: list[Expr] = []
     read_only = {n for n, s in obj.variables.items() if s.read_only}
     for eq in obj.equations.values():
@@ -299,7 +307,7 @@ def _check_object(obj: Group, namespace: Namespace) -> list[Expr]:
     if isinstance(obj, Synapses):
         for pathway in obj.pathways.values():
             trees += _check_code(pathway.code, namespace, read_only)
-    for poisson in obj.poisson_inputs:
+    for poisson in poisson_inputs:
         if not isinstance(poisson.weight, float):  # an expression: the variable's dimension
             check_dimension(poisson.weight, obj.variables[poisson.target_var].dim, namespace,
                             Source(str(poisson.weight), f"PoissonInput '{poisson.name}'"),

@@ -127,7 +127,6 @@ class Group:
         self.variables = {**variables_from_equations(equations), **extra}
         self.values = HostValues(self.owner, size, self.variables, self.dtype)
         self.regular_operations: list[RegularOperation] = []
-        self.poisson_inputs: list = []  # PoissonInput objects acting on this group
 
     @property
     def owner(self) -> str:

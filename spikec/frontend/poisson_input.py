@@ -10,7 +10,7 @@ import numpy as np
 from spikec.errors import DimensionMismatchError, EquationError
 from spikec.frontend.groups import Group, check_when, parse_condition
 from spikec.frontend.naming import default_names
-from spikec.frontend.subgroups import element_range, range_attribute
+from spikec.frontend.subgroups import range_attribute
 from spikec.units import Quantity, get_dimensions, second
 
 
@@ -48,6 +48,6 @@ class PoissonInput:
         self.target, self.target_var, self.N, self.rate, self.p = target, target_var, int(N), rate, p
         self.when = check_when(owner, when)
         self.order = order
-        # A subgroup target: the input belongs to the parent, acting on the range only.
+        # A subgroup target: the input belongs to the parent, acting on the range only. It acts
+        # where it is part of the network (`Network(G, P)`, or found by `run()`), as in Brian.
         self.target_range = range_attribute(target)
-        element_range(target)[0].poisson_inputs.append(self)  # acts from now on

@@ -39,7 +39,7 @@ from spikec.runtime.storage import ExecutableValues
 from spikec.units import Quantity, get_dimensions, second
 
 MONITORS = (EventMonitor, StateMonitor, PopulationRateMonitor)
-# A PoissonInput acts through its target; accepted so `Network(G, P)` reads as in Brian.
+# A PoissonInput acts on its target where it is part of the network, as in Brian.
 # A Subgroup stores and runs nothing: it brings in its parent (`G[:10]` in a script is enough).
 RUNNABLE = (NeuronGroup, Synapses, NetworkOperation, PoissonInput, Subgroup) + MONITORS
 
@@ -117,9 +117,9 @@ class Network:
         written = self.build.written_arrays if self.build is not None else frozenset()
         delays = tuple((id(obj), name, self.delay_cache.get(obj, name, written))
                        for obj in objects if isinstance(obj, Synapses) for name in obj.pathways)
-        # Inputs attached to a group after a run (set_spikes, a new PoissonInput) rebuild too.
-        inputs = tuple((id(obj), getattr(obj, "input_version", 0),
-                        tuple(id(p) for p in getattr(obj, "poisson_inputs", ()))) for obj in objects)
+        # Objects added after a run (a PoissonInput among them) and new input spikes
+        # (set_spikes) rebuild too.
+        inputs = tuple((id(obj), getattr(obj, "input_version", 0)) for obj in objects)
         return (inputs,
                 tuple((c.name, c.dt_seconds) for c in clocks.values()), delays,
                 device_settings.device, device_settings.pipeline, device_settings.seed)
@@ -129,8 +129,7 @@ class Network:
         signature = self._signature(objects)
         if self.build is not None and self.build.signature == signature:
             return self.build
-        model_objects = [obj for obj in objects
-                         if not isinstance(obj, (NetworkOperation, PoissonInput, Subgroup))]
+        model_objects = [obj for obj in objects if not isinstance(obj, (NetworkOperation, Subgroup))]
         compiled = compile_model(model_objects, namespace, device_settings.pipeline,
                                  **self.pipeline_settings)
         if device_settings.build_only:

@@ -94,9 +94,9 @@ def test_poisson_input_is_the_same_on_both_devices():
         spikec.set_device(device)
         spikec.seed(8)
         G = spikec.NeuronGroup(3000, "v : 1\nu : 1")
-        spikec.PoissonInput(G, "v", 1000, 20 * spikec.Hz, weight=0.1)
-        spikec.PoissonInput(G, "u", 15, 40 * spikec.Hz, weight=1.0)
-        spikec.Network(G).run(3 * spikec.ms)
+        inputs = [spikec.PoissonInput(G, "v", 1000, 20 * spikec.Hz, weight=0.1),
+                  spikec.PoissonInput(G, "u", 15, 40 * spikec.Hz, weight=1.0)]
+        spikec.Network(G, *inputs).run(3 * spikec.ms)
         return np.asarray(G.v[:]), np.asarray(G.u[:])
 
     (cpu_v, cpu_u), (gpu_v, gpu_u) = driven("cpu"), driven("cuda")

@@ -36,8 +36,8 @@ def test_exact_inversion_reproduces_the_truncated_binomial():
 def test_weight_expression_and_slot(device):
     G = spikec.NeuronGroup(10, "v : volt\nscale : 1")
     G.scale = "i"
-    spikec.PoissonInput(G, "v", 50, 200 * spikec.Hz, weight="scale*mV", when="start")
-    spikec.Network(G).run(1 * spikec.ms)
+    P = spikec.PoissonInput(G, "v", 50, 200 * spikec.Hz, weight="scale*mV", when="start")
+    spikec.Network(G, P).run(1 * spikec.ms)
     v = np.asarray(G.v[:])
     assert v[0] == 0 and np.all(v[1:] > 0)
 
@@ -59,6 +59,19 @@ def test_input_added_after_a_run_takes_effect(device):
     net = spikec.Network(G)
     net.run(1 * spikec.ms)
     assert np.all(G.v[:] == 0)
-    spikec.PoissonInput(G, "v", 100, 1000 * spikec.Hz, weight=1.0)
+    net.add(spikec.PoissonInput(G, "v", 100, 1000 * spikec.Hz, weight=1.0))
     net.run(1 * spikec.ms)
     assert G.v[:].sum() > 0
+
+
+def test_an_input_outside_the_network_does_nothing(device):
+    """As in Brian: a PoissonInput acts where it is part of the network, explicit or found by
+    `run()` in the caller's names; one that is neither leaves its target alone."""
+    G = spikec.NeuronGroup(100, "v : 1")
+    spikec.PoissonInput(G, "v", 100, 1000 * spikec.Hz, weight=1.0)
+    spikec.Network(G).run(1 * spikec.ms)
+    assert np.all(G.v[:] == 0)
+    H = spikec.NeuronGroup(100, "w : 1")
+    P = spikec.PoissonInput(H, "w", 100, 1000 * spikec.Hz, weight=1.0)  # noqa: F841 (found by run())
+    spikec.run(1 * spikec.ms)
+    assert H.w[:].sum() > 0

@@ -74,8 +74,8 @@ def test_poisson_input_on_a_subgroup(device):
     """Only the subgroup's elements receive the input; each gets its binomial mean."""
     spikec.seed(3)
     G = spikec.NeuronGroup(40, "x : 1")
-    spikec.PoissonInput(G[10:30], "x", 50, 200 * spikec.Hz, weight=1.0)
-    spikec.Network(G).run(100 * spikec.ms)
+    P = spikec.PoissonInput(G[10:30], "x", 50, 200 * spikec.Hz, weight=1.0)
+    spikec.Network(G, P).run(100 * spikec.ms)
     x = np.asarray(G.x[:])
     assert np.all(x[:10] == 0) and np.all(x[30:] == 0)
     expected = 1000 * 50 * 200 * 1e-4  # steps * N * p
@@ -131,8 +131,8 @@ def test_model_ir_names_the_parent_with_a_range():
     S = spikec.Synapses(P[:7], P[7:], on_pre="v_post += 1", name="S")
     S.connect()
     monitor = spikec.SpikeMonitor(P[2:5], name="M")
-    spikec.PoissonInput(P[7:], "v", 5, 10 * spikec.Hz, 0.1)
-    text = str(build_model_ir([P, S, monitor], {"ms": spikec.ms}))
+    background = spikec.PoissonInput(P[7:], "v", 5, 10 * spikec.Hz, 0.1)
+    text = str(build_model_ir([P, S, monitor, background], {"ms": spikec.ms}))
     assert "source = @P, source_range = [0, 7], target = @P, target_range = [7, 10]" in text
     assert "source = @P, source_range = [2, 5]" in text and "range = [7, 10]" in text
     parsed = parse_module(text)
