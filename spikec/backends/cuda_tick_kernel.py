@@ -618,7 +618,8 @@ class _TickKernelBuilder:
             value = builder.load(builder.gep(self.warp_sums, [ir.Constant(I32, 0), ir.Constant(I32, other)]), typ=I32)
             before = builder.add(before, builder.select(earlier, value, ir.Constant(I32, 0)))
         with builder.if_then(builder.icmp_unsigned("<", thread, ir.Constant(I32, n))):
-            builder.store(builder.zext(before, I64), self.shared_at(self.firsts, builder.add(thread, ir.Constant(I32, 1))))
+            entry = self.shared_at(self.firsts, builder.add(thread, ir.Constant(I32, 1)))
+            builder.store(builder.zext(before, I64), entry)
         with builder.if_then(self.first_thread):
             builder.store(ir.Constant(I64, 0), self.shared_at(self.firsts, 0))
         self.block_barrier()
@@ -673,7 +674,8 @@ class _TickKernelBuilder:
         builder = self.builder
         spikes = builder.select(builder.icmp_unsigned("<=", spikes, capacity), spikes, capacity)
         threads = ir.Constant(I64, self.shape.threads)
-        count = builder.udiv(builder.add(builder.mul(spikes, lanes), builder.sub(threads, ir.Constant(I64, 1))), threads)
+        lanes_over = builder.add(builder.mul(spikes, lanes), builder.sub(threads, ir.Constant(I64, 1)))
+        count = builder.udiv(lanes_over, threads)
         return builder.select(builder.icmp_unsigned("<", count, ir.Constant(I64, 1)), ir.Constant(I64, 1), count)
 
     def chunk_descriptions(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
