@@ -199,6 +199,36 @@ def build_clear_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
 
 
 # -- the ordered spike compaction ------------------------------------------------------------------------
+def shared_array(module: ir.Module, name: str, element: ir.Type, length: int,
+                 align: int | None = None) -> ir.GlobalVariable:
+    """A block's array in shared memory (uninitialized)."""
+    variable = ir.GlobalVariable(module, ir.ArrayType(element, length), name, addrspace=3)
+    variable.linkage = "internal"
+    variable.initializer = ir.Constant(variable.value_type, ir.Undefined)
+    if align is not None:
+        variable.align = align
+    return variable
+
+
+def warp_inclusive_scan(builder: ir.IRBuilder, value: ir.Value, lane: ir.Value) -> ir.Value:
+    """Inclusive sum of `value` (i32 or i64) over the warp's lanes up to `lane`, this one's."""
+    shuffle_up = _intrinsic(builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
+    inclusive = value
+    for delta in (1, 2, 4, 8, 16):
+        if value.type == I64:
+            low = builder.trunc(inclusive, I32)
+            high = builder.trunc(builder.lshr(inclusive, ir.Constant(I64, 32)), I32)
+            low, high = (builder.call(shuffle_up, [ir.Constant(I32, -1), part, ir.Constant(I32, delta),
+                                                   ir.Constant(I32, 0)]) for part in (low, high))
+            up = builder.or_(builder.zext(low, I64), builder.shl(builder.zext(high, I64), ir.Constant(I64, 32)))
+        else:
+            up = builder.call(shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
+                                           ir.Constant(I32, 0)])
+        has = builder.icmp_unsigned(">=", lane, ir.Constant(I32, delta))
+        inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(value.type, 0)))
+    return inclusive
+
+
 class _Compaction:
     """What the compaction kernels share: block-wide scans of flag words, shared memory, the
     clear of the list merged into the compaction (`clear_clock` >= 0: see `absorbed_clears`)."""
@@ -212,7 +242,6 @@ class _Compaction:
         self.warp_counts = self.shared(f"{name}.warp_counts", I32, COMPACT_BLOCK // 32)
         self.builder = builder = ir.IRBuilder(self.function.append_basic_block("entry"))
         self.barrier = _intrinsic(builder, "llvm.nvvm.barrier0", VOID, [])
-        self.shuffle_up = _intrinsic(builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
         self.popcount64 = _intrinsic(builder, "llvm.ctpop.i64", I64, [I64])
         self.thread = _sreg(builder, "tid.x")
         self.block_threads = _sreg(builder, "ntid.x")
@@ -230,10 +259,7 @@ class _Compaction:
         return builder.alloca(I64)
 
     def shared(self, name: str, element: ir.Type, length: int) -> ir.GlobalVariable:
-        variable = ir.GlobalVariable(self.module, ir.ArrayType(element, length), name, addrspace=3)
-        variable.linkage = "internal"
-        variable.initializer = ir.Constant(variable.value_type, ir.Undefined)
-        return variable
+        return shared_array(self.module, name, element, length)
 
     def shared_at(self, variable: ir.GlobalVariable, index: ir.Value) -> ir.Value:
         return self.builder.gep(variable, [ir.Constant(I32, 0), index])
@@ -270,22 +296,7 @@ class _Compaction:
         _due_or_return(self.builder, self.plan, state, clock, self.function, clear)
 
     def warp_inclusive_scan(self, value: ir.Value) -> ir.Value:
-        """Inclusive sum over the lanes up to this one (i32 or i64)."""
-        builder = self.builder
-        inclusive = value
-        for delta in (1, 2, 4, 8, 16):
-            if value.type == I64:
-                low = builder.trunc(inclusive, I32)
-                high = builder.trunc(builder.lshr(inclusive, ir.Constant(I64, 32)), I32)
-                low, high = (builder.call(self.shuffle_up, [ir.Constant(I32, -1), part, ir.Constant(I32, delta),
-                                                            ir.Constant(I32, 0)]) for part in (low, high))
-                up = builder.or_(builder.zext(low, I64), builder.shl(builder.zext(high, I64), ir.Constant(I64, 32)))
-            else:
-                up = builder.call(self.shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
-                                                    ir.Constant(I32, 0)])
-            has = builder.icmp_unsigned(">=", self.lane, ir.Constant(I32, delta))
-            inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(value.type, 0)))
-        return inclusive
+        return warp_inclusive_scan(self.builder, value, self.lane)
 
     def block_scan(self, value: ir.Value, totals: ir.GlobalVariable) -> tuple[ir.Value, ir.Value]:
         """(exclusive prefix of `value` over the block's threads, block total); `totals` is shared

@@ -67,7 +67,7 @@ from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cpu_threads import work_per_element
 from spikec.backends.cuda_codegen import (COMPACT_CHUNK, FLAGS_PER_THREAD, CudaHooks, CudaModuleText, _intrinsic,
                                           _sreg, build_compaction_kernel, build_tick_tile_functions, leading_clears,
-                                          mark_entry)
+                                          mark_entry, shared_array, warp_inclusive_scan)
 from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, LoweredModule, for_range, kernel_abi,
                                            lower_module)
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
@@ -372,24 +372,16 @@ class _TickKernelBuilder:
                                   f"{shape.threads} threads per block can count",
                                   hint=f"set {ENVIRONMENT}=0 (a launch per kernel) or auto, or "
                                        f"{BLOCK_ENVIRONMENT} to at least {most}")
-            self.firsts = self.shared_array("spikec_ticks.firsts", I64, most + 1)
-            self.warp_sums = self.shared_array("spikec_ticks.warp_sums", I32, 32)
-            self.shuffle_up = _intrinsic(self.builder, "llvm.nvvm.shfl.sync.up.i32", I32, [I32] * 4)
+            # aligned to 16 bytes: the vectorizer pairs neighbouring stores into
+            # `st.shared.v2.b64`, which faults (misaligned address) on an 8-aligned array
+            self.firsts = shared_array(module, "spikec_ticks.firsts", I64, most + 1, align=16)
+            self.warp_sums = shared_array(module, "spikec_ticks.warp_sums", I32, 32, align=16)
             self.thread_chunks = self.builder.alloca(I64, name="thread_chunks")
             self.chunk_count_variable = self.builder.alloca(I64, name="chunk_count")
             self.chunk_spikes_variable = self.builder.alloca(I64, name="chunk_spikes")
         if shape.timers:
             self.globaltimer = _intrinsic(self.builder, "llvm.nvvm.read.ptx.sreg.globaltimer", I64, [])
             self.last_time = self.builder.alloca(I64, name="last_time")
-
-    def shared_array(self, name: str, element: ir.Type, length: int) -> ir.GlobalVariable:
-        """Aligned to 16 bytes: the vectorizer pairs neighbouring stores into `st.shared.v2.b64`,
-        which faults (misaligned address) on an array that is only 8-aligned."""
-        variable = ir.GlobalVariable(self.lowered.llvm_module, ir.ArrayType(element, length), name, addrspace=3)
-        variable.linkage = "internal"
-        variable.initializer = ir.Constant(variable.value_type, ir.Undefined)
-        variable.align = 16
-        return variable
 
     def pointer(self, slot) -> ir.Value:
         """An array's or scratch buffer's device pointer, loaded from the table where used."""
@@ -455,7 +447,8 @@ class _TickKernelBuilder:
                     self.builder.store(ir.Constant(I64, 0), counter)
             self.phase_resets = []
         if self.pending:
-            if compacts_in_tiles(self.shape) and self.most_tiles() > TILED_COMPACTION_MIN_TILES:
+            if compacts_in_tiles(self.shape) and \
+                    max(self.tiles(step) for step, _, _ in self.pending) > TILED_COMPACTION_MIN_TILES:
                 self.compact_tiles()
             else:
                 for index, (step, op, key) in enumerate(self.pending):
@@ -601,12 +594,7 @@ class _TickKernelBuilder:
         mine = builder.trunc(builder.load(count, typ=I64), I32)  # chunks of a tick are far below 2**31
         lane = builder.and_(thread, ir.Constant(I32, 31))
         warp = builder.lshr(thread, ir.Constant(I32, 5))
-        inclusive = mine
-        for delta in (1, 2, 4, 8, 16):
-            up = builder.call(self.shuffle_up, [ir.Constant(I32, -1), inclusive, ir.Constant(I32, delta),
-                                                ir.Constant(I32, 0)])
-            has = builder.icmp_unsigned(">=", lane, ir.Constant(I32, delta))
-            inclusive = builder.add(inclusive, builder.select(has, up, ir.Constant(I32, 0)))
+        inclusive = warp_inclusive_scan(builder, mine, lane)
         warps = -(-n // 32)  # the warps holding launches; the others' sums are not needed
         with builder.if_then(builder.and_(builder.icmp_unsigned("==", lane, ir.Constant(I32, 31)),
                                           builder.icmp_unsigned("<", warp, ir.Constant(I32, warps)))):
@@ -655,18 +643,27 @@ class _TickKernelBuilder:
             builder.branch(after)
         builder.position_at_end(after)
 
-    def chunks(self, step: LaunchPlan) -> ir.Value:
-        """`chunks_of` for one launch known here: its description's values as constants."""
-        builder, abi = self.builder, self.lowered.kernels[step.kernel]
+    def chunk_description(self, step: LaunchPlan) -> tuple[str | None, int, int, int, int]:
+        """What counting a launch's chunks takes: its spike list (None: a launch of fixed
+        positions), the list's capacity, the bytes of its elements, the row's lanes, and the
+        fixed chunk count."""
+        abi = self.lowered.kernels[step.kernel]
         spike_list = getattr(self.plan.kernels[step.kernel].space, "spike_list", None)
         if spike_list is None:
-            return ir.Constant(I64, max(1, -(-abi.position_capacity * abi.row_lanes // self.shape.threads)))
+            return None, 0, 8, 1, max(1, -(-abi.position_capacity * abi.row_lanes // self.shape.threads))
         array = self.plan.arrays[spike_list.name]
-        element = MEMORY_TYPES[array.element_type]
-        capacity = ir.Constant(I64, array.length - 1)
-        spikes = builder.load(builder.gep(self.pointer(spike_list.name), [capacity], source_etype=element), typ=element)
+        return spike_list.name, array.length - 1, MEMORY_TYPES[array.element_type].width // 8, abi.row_lanes, 1
+
+    def chunks(self, step: LaunchPlan) -> ir.Value:
+        """`chunks_of` for one launch known here: its description's values as constants."""
+        builder = self.builder
+        spike_list, capacity, width, lanes, fixed = self.chunk_description(step)
+        if spike_list is None:
+            return ir.Constant(I64, fixed)
+        element, capacity = ir.IntType(8 * width), ir.Constant(I64, capacity)
+        spikes = builder.load(builder.gep(self.pointer(spike_list), [capacity], source_etype=element), typ=element)
         spikes = builder.sext(spikes, I64) if element.width < 64 else spikes
-        return self.chunks_of_spikes(spikes, capacity, ir.Constant(I64, abi.row_lanes))
+        return self.chunks_of_spikes(spikes, capacity, ir.Constant(I64, lanes))
 
     def chunks_of_spikes(self, spikes: ir.Value, capacity: ir.Value, lanes: ir.Value) -> ir.Value:
         """ceil(spikes x lanes / threads), at least one; a count out of range is the kernel's
@@ -683,17 +680,9 @@ class _TickKernelBuilder:
         slot of the launch's spike list (-1: a launch of fixed positions), the list's capacity,
         the bytes of its elements, the row's lanes, and the fixed chunk count."""
         words = []
-        threads = self.shape.threads
         for step in steps:
-            abi = self.lowered.kernels[step.kernel]
-            spike_list = getattr(self.plan.kernels[step.kernel].space, "spike_list", None)
-            if spike_list is None:
-                fixed = max(1, -(-abi.position_capacity * abi.row_lanes // threads))
-                words += [-1, 0, 8, 1, fixed]
-            else:
-                array = self.plan.arrays[spike_list.name]
-                width = MEMORY_TYPES[array.element_type].width // 8
-                words += [self.slots[spike_list.name], array.length - 1, width, abi.row_lanes, 1]
+            spike_list, *numbers = self.chunk_description(step)
+            words += [-1 if spike_list is None else self.slots[spike_list], *numbers]
         kind = ir.ArrayType(I64, len(words))
         variable = ir.GlobalVariable(self.lowered.llvm_module, kind, f"spikec_ticks.phase{self.phase_index}.chunks",
                                      addrspace=4)
@@ -755,11 +744,11 @@ class _TickKernelBuilder:
             builder.atomic_rmw("add", words[2], ir.Constant(I64, 1), "monotonic")
         self.launch_index += 1
 
-    def most_tiles(self) -> int:
-        """The tiles of the largest list the phase compacts (`compact_tiles`)."""
-        tile_positions = self.shape.threads * FLAGS_PER_THREAD
-        return max(-(-max(1, self.lowered.kernels[step.kernel].position_capacity) // tile_positions)
-                   for step, _, _ in self.pending)
+    def tiles(self, step: LaunchPlan) -> int:
+        """The tiles of a list `step` emits (`compact_tiles`): its positions over a block's
+        threads x FLAGS_PER_THREAD."""
+        positions = max(1, self.lowered.kernels[step.kernel].position_capacity)
+        return -(-positions // (self.shape.threads * FLAGS_PER_THREAD))
 
     def compact_tiles(self) -> None:
         """The phase's compactions over the grid (`cuda_codegen.build_tick_tile_functions`): the
@@ -768,13 +757,11 @@ class _TickKernelBuilder:
         the microcircuit's largest population (21,915 positions) in 11 steps of a block-wide
         scan, ~12 us of a ~32 us tick, while the other blocks waited (docs/performance.md)."""
         builder = self.builder
-        tile_positions = self.shape.threads * FLAGS_PER_THREAD
         blocks = builder.zext(self.blocks, I64)
         block = builder.zext(self.block_index, I64)
         lists, first_tile, words_at = [], 0, tiles_at(self.plan)
         for step, op, key in self.pending:
-            capacity = max(1, self.lowered.kernels[step.kernel].position_capacity)
-            tiles = -(-capacity // tile_positions)
+            tiles = self.tiles(step)
             lists.append((step, op, key, tiles, first_tile, words_at))
             first_tile += tiles
             words_at += tiles + 1

@@ -61,7 +61,7 @@ def build_model_ir(objects: Iterable[Any], namespace: Mapping[str, Any] | None =
     for obj in objects:
         if isinstance(obj, Synapses):
             ops.append(_object_op(model.SynapsesOp, obj, _synapses_namespace(obj, run_namespace),
-                                  _ends(obj)))
+                                  _ends(obj), poisson_inputs=inputs_on(obj)))
     check_summed_targets([obj for obj in objects if isinstance(obj, Synapses)])
     for obj in objects:
         if isinstance(obj, (EventMonitor, StateMonitor, PopulationRateMonitor)):

@@ -14,6 +14,7 @@ from spikec.ir.kernel_decls import ArrayOp
 from spikec.ir.kernel_memory import AtomicAddOp, LoadOp, MemoryOp, StoreOp
 from spikec.ir.kernel_ops import AddOp, ConstantOp, ModOp, MulOp, StepOp
 from spikec.ir.types import Type
+from spikec.passes.fold import constant_value
 from spikec.passes.kernel_dependencies import kernel_accesses
 from spikec.passes.pass_base import ModulePass, PassContext
 
@@ -269,12 +270,10 @@ def _defining(value: Value) -> Op | None:
 
 
 def _integer(value: Value) -> int | None:
-    op = _defining(value)
-    if isinstance(op, ConstantOp) and value.type.is_integer and not isinstance(op.value, bool):
-        return int(op.value)
-    return None
+    number = constant_value(value) if value.type.is_integer else None
+    return None if number is None else int(number)
 
 
 def _is_zero(value: Value) -> bool:
-    op = _defining(value)
-    return isinstance(op, ConstantOp) and op.value == 0 and not isinstance(op.value, bool)
+    number = constant_value(value) if value.type != Type.BOOL else None
+    return number is not None and number == 0
