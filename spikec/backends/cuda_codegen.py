@@ -399,10 +399,13 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
     words[tile] = the flags set in the tile (0 past the positions); tile 0 also stores the list's
     count in words[tiles].
     ``spikec_tile_scatter_iN(state, clock, flags, values, count, list, capacity, error_code,
-    words, tiles, tile)``: writes the tile's flagged values from list index words[tiles] + the
-    tiles before it, in position order; the last tile stores the list's new count. The count
+    words, count_word, tiles, tile, words_per_tile)``: writes the tile's flagged values from list
+    index words[count_word] + the counts of the positions before it (words[0 .. tile x
+    words_per_tile)), in position order; the last tile stores the list's new count. The count
     before is read from the words, not the list, which the last tile's block may already have
-    updated."""
+    updated. `words_per_tile`: 1 after the count function (count_word = tiles), FLAGS_PER_THREAD
+    where the emitting launch's chunks of a block's threads counted their own flags
+    (`_TickKernelBuilder.count_chunk_flags`; count_word = its chunks)."""
     width = element.width
     c = _Compaction(lowered, element, f"spikec_tile_count_i{width}", [_PTR, I64, _PTR, _PTR, _PTR, I64, _PTR, I64, I64])
     state, clock, flags, count_pointer, spikes, capacity, words, tiles, tile = c.function.args
@@ -418,19 +421,21 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
     builder.ret_void()
 
     c = _Compaction(lowered, element, f"spikec_tile_scatter_i{width}",
-                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR, I64, I64])
-    state, clock, flags, values, count_pointer, spikes, capacity, error_code, words, tiles, tile = c.function.args
+                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR, I64, I64, I64, I64])
+    (state, clock, flags, values, count_pointer, spikes, capacity, error_code, words, count_word, tiles, tile,
+     words_per_tile) = c.function.args
     builder = c.builder
     c.due_or_clear_and_return(state, clock, ir.Constant(I64, -1), spikes, capacity)
     count = builder.load(count_pointer, typ=I64)
-    earlier = c.local()  # this thread's share of the tiles before this one
+    earlier = c.local()  # this thread's share of the counts before this tile
     builder.store(ir.Constant(I64, 0), earlier)
     threads = builder.zext(c.block_threads, I64)
-    with _for_range(builder, builder.zext(c.thread, I64), tile, threads, "earlier_tile") as index:
+    with _for_range(builder, builder.zext(c.thread, I64), builder.mul(tile, words_per_tile), threads,
+                    "earlier_word") as index:
         value = builder.load(builder.gep(words, [index], source_etype=I64), typ=I64)
         builder.store(builder.add(builder.load(earlier), value), earlier)
     _, before = c.block_scan(builder.trunc(builder.load(earlier), I32), c.warp_counts)
-    start = builder.load(builder.gep(words, [tiles], source_etype=I64), typ=I64)
+    start = builder.load(builder.gep(words, [count_word], source_etype=I64), typ=I64)
     base = builder.add(start, builder.zext(before, I64))
     total = c.scatter_chunk(flags, values, spikes, capacity, state, error_code, builder.mul(tile, c.chunk), count,
                             base)

@@ -96,10 +96,11 @@ CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_des
 # (`launch_phase`; docs/performance.md: the table costs ~5% on 1e4 networks of few launches per
 # phase and halves the microcircuit's tick with 56).
 INLINE_CHUNK_LAUNCHES = 8
-# A phase's compactions are shared out over the grid by tiles (`compact_tiles`) when its largest
-# list has more than this many tiles (one block's steps), else one block per list: the tiles' extra
-# grid barrier made CUBA 1e4 (5 tiles) 9% and the scale-0.1 microcircuit (2) 17% slower, the
-# full-scale one (11) 10% faster (H100, docs/performance.md).
+# A phase whose tiles need the count function (a list over spikes, `tiled_lists`) is compacted by
+# tiles (`compact_tiles`) only when its largest list has more than this many tiles (one block's
+# steps), else one block per list: the count's extra grid barrier made CUBA 1e4 (5 tiles) 9% and
+# the scale-0.1 microcircuit (2) 17% slower, the full-scale one (11) 10% faster (H100,
+# docs/performance.md); lists counted in their emitting chunks are tiled at any size.
 TILED_COMPACTION_MIN_TILES = 8
 _PTR = ir.PointerType()
 
@@ -115,6 +116,32 @@ class TickShape:
 
     def __str__(self) -> str:
         return f"{'grid' if self.grid else 'block'}{self.threads}{'+timers' if self.timers else ''}"
+
+
+@dataclass(frozen=True)
+class TiledList:
+    """A list a phase compacts in tiles (`_TickKernelBuilder.compact_tiles`) and its region of the
+    tick's words, from `words_at`: a count per tile (the count function's), or per chunk where
+    the emitting launch's chunks count their own flags (`chunks` > 0, `count_chunk_flags`); then
+    the list's count before the compaction. `clear_clock`: the clock of a clear of the list in
+    the emitter's phase (-1: none), which the count before must see without a barrier."""
+
+    step: LaunchPlan
+    op: object
+    key: tuple[str, str]
+    tiles: int
+    first_tile: int
+    words_at: int
+    chunks: int
+    clear_clock: int
+
+    @property
+    def count_word(self) -> int:
+        return self.chunks or self.tiles
+
+    @property
+    def words(self) -> int:
+        return self.count_word + 1
 
 
 class TickKernelHooks(CudaHooks):
@@ -253,8 +280,9 @@ def tiles_at(plan: ModulePlan) -> int:
 
 def tile_words(plan: ModulePlan) -> int:
     """Room for every emitted list's tile words in a grid tick kernel of any block size: a word
-    per tile of the smallest block's positions (32 threads x FLAGS_PER_THREAD) and one more."""
-    smallest = 32 * FLAGS_PER_THREAD
+    per chunk of the smallest block (32 positions; a tile's count takes fewer words, one per
+    32 x FLAGS_PER_THREAD positions) and one more."""
+    smallest = 32
     abis = [kernel_abi(plan, plan.kernels[step.kernel], step.kernel) for step in plan.steps
             if isinstance(step, LaunchPlan)]
     return sum((-(-max(1, abi.position_capacity) // smallest) + 1) * len(abi.emits) for abi in abis)
@@ -343,6 +371,8 @@ class _TickKernelBuilder:
         self.invariant = module.add_metadata([])
         self.builder = ir.IRBuilder(self.function.append_basic_block("entry"))
         self.barrier_function = _intrinsic(self.builder, "llvm.nvvm.barrier0", VOID, [])
+        # bar.red.popc: a block barrier that also counts the threads passing a true value
+        self.counting_barrier = _intrinsic(self.builder, "llvm.nvvm.barrier0.popc", I32, [I32])
         self.fence_function = _intrinsic(self.builder, "llvm.nvvm.membar.gl", VOID, [])
         zero = ir.Constant(I32, 0)
         self.first_thread = self.builder.icmp_unsigned("==", _sreg(self.builder, "tid.x"), zero)
@@ -351,6 +381,7 @@ class _TickKernelBuilder:
         self.first_of_grid = self.builder.and_(self.first_thread,
                                                self.builder.icmp_unsigned("==", self.block_index, zero))
         self.pending: list[tuple[LaunchPlan, object, tuple[str, str]]] = []
+        self.tiled: dict[tuple[str, str], TiledList] = {}  # the phase's lists compacted in tiles
         self.intervals = tick_intervals(self.plan) if shape.timers else []
         self.interval = 0
         self.timed_launches = tick_launches(self.plan) if shape.timers else []
@@ -447,8 +478,7 @@ class _TickKernelBuilder:
                     self.builder.store(ir.Constant(I64, 0), counter)
             self.phase_resets = []
         if self.pending:
-            if compacts_in_tiles(self.shape) and \
-                    max(self.tiles(step) for step, _, _ in self.pending) > TILED_COMPACTION_MIN_TILES:
+            if self.tiled:
                 self.compact_tiles()
             else:
                 for index, (step, op, key) in enumerate(self.pending):
@@ -469,6 +499,7 @@ class _TickKernelBuilder:
             for step in steps:
                 if isinstance(step, ClearPlan):
                     self.clear(step)
+            self.tiled = self.tiled_lists(steps)
             self.launch_phase([step for step in steps if isinstance(step, LaunchPlan)])
             self.end_phase()
         following = builder.add(tick, ir.Constant(I64, 1))
@@ -728,6 +759,9 @@ class _TickKernelBuilder:
         builder.call(self.lowered.llvm_module.get_global(abi.function_name), arguments + grid_part)
         if started is not None:
             self.time_launch(started)
+        for key in keys:
+            if key in self.tiled and self.tiled[key].chunks:
+                self.count_chunk_flags(self.tiled[key], grid_part[0])
         self.pending += [(step, op, key) for op, key in zip(abi.emits, keys)]
 
     def time_launch(self, started: ir.Value) -> None:
@@ -750,44 +784,116 @@ class _TickKernelBuilder:
         positions = max(1, self.lowered.kernels[step.kernel].position_capacity)
         return -(-positions // (self.shape.threads * FLAGS_PER_THREAD))
 
+    def tiled_lists(self, steps: list) -> dict[tuple[str, str], TiledList]:
+        """The lists the phase of `steps` compacts in tiles, with their words (where tiles fit
+        the flags' padding, `compacts_in_tiles`), else none (one block per list, `compact`). A
+        launch of fixed positions, one per thread of a chunk, counts its flags in its chunks; a
+        launch over a spike list (chunks of spikes x lanes) leaves them to the count function and
+        its grid barrier, which pays only where the largest list has more than
+        TILED_COMPACTION_MIN_TILES tiles. With every list counted in its chunks, tiles have no
+        barrier more than one block per list and take a list's steps in parallel: CUBA 1e4 15%,
+        the mushroom body 1e4 12% and the scale-0.1 microcircuit 4% faster (docs/performance.md)."""
+        emits = [(step, op, (step.kernel, op.spike_list.name)) for step in steps if isinstance(step, LaunchPlan)
+                 for op in self.lowered.kernels[step.kernel].emits]
+        if not emits or not compacts_in_tiles(self.shape):
+            return {}
+        clears: dict[str, list[int]] = {}
+        for step in steps:
+            if isinstance(step, ClearPlan):
+                clears.setdefault(step.spike_list, []).append(step.clock)
+        lists, first_tile, words_at = {}, 0, tiles_at(self.plan)
+        for step, op, key in emits:
+            abi = self.lowered.kernels[step.kernel]
+            spike_list, *_ = self.chunk_description(step)
+            clocks = clears.get(op.spike_list.name, [])
+            in_chunks = spike_list is None and abi.row_lanes == 1 and len(clocks) <= 1
+            chunks = -(-max(1, abi.position_capacity) // self.shape.threads) if in_chunks else 0
+            tiled = TiledList(step, op, key, self.tiles(step), first_tile, words_at, chunks,
+                              clocks[0] if clocks else -1)
+            lists[key] = tiled
+            first_tile += tiled.tiles
+            words_at += tiled.words
+        counted_after = any(not tiled.chunks for tiled in lists.values())
+        if counted_after and max(tiled.tiles for tiled in lists.values()) <= TILED_COMPACTION_MIN_TILES:
+            return {}
+        return lists
+
+    def count_chunk_flags(self, tiled: TiledList, chunk: ir.Value) -> None:
+        """After the block ran `chunk` of an emitting launch, its flags' count in the list's word
+        for the chunk: thread t reads the flag it wrote itself (position chunk x threads + t), a
+        counting block barrier sums them. The first chunk also stores the list's count before the
+        compaction (0 where a clear in this phase is due: thread 0 of block 0 may clear the list
+        while this block reads it). Why: a count function over the tiles after the phase's
+        barrier took 4.1 us of the full-scale microcircuit's 29.5 us tick, most of it latency
+        and a grid barrier (docs/performance.md)."""
+        builder = self.builder
+        position = builder.add(builder.mul(chunk, ir.Constant(I64, self.shape.threads)),
+                               builder.zext(_sreg(builder, "tid.x"), I64))
+        positions = ir.Constant(I64, max(1, self.lowered.kernels[tiled.step.kernel].position_capacity))
+        # in the flags' buffer (padded to COMPACT_CHUNK, which a chunk divides), past the
+        # positions not written: masked
+        flag = builder.load(builder.gep(self.pointer((tiled.key, 0)), [position], source_etype=ir.IntType(8)),
+                            typ=ir.IntType(8))
+        flagged = builder.and_(builder.icmp_unsigned("<", position, positions),
+                               builder.icmp_unsigned("!=", flag, ir.Constant(ir.IntType(8), 0)))
+        total = builder.call(self.counting_barrier, [builder.zext(flagged, I32)])
+        with builder.if_then(self.first_thread):
+            word = builder.add(ir.Constant(I64, tiled.words_at), chunk)
+            builder.store(builder.zext(total, I64), builder.gep(self.counter, [word], source_etype=I64))
+            with builder.if_then(builder.icmp_unsigned("==", chunk, ir.Constant(I64, 0))):
+                builder.store(self.count_before(tiled),
+                              builder.gep(self.counter, [ir.Constant(I64, tiled.words_at + tiled.count_word)],
+                                          source_etype=I64))
+
+    def count_before(self, tiled: TiledList) -> ir.Value:
+        """The list's count before the compaction appends (i64)."""
+        builder = self.builder
+        array = self.plan.arrays[tiled.op.spike_list.name]
+        element = MEMORY_TYPES[array.element_type]
+        count = builder.load(builder.gep(self.pointer(tiled.op.spike_list.name), [ir.Constant(I64, array.length - 1)],
+                                         source_etype=element), typ=element)
+        count = builder.sext(count, I64) if element.width < 64 else count
+        if tiled.clear_clock < 0:
+            return count
+        return builder.select(self.due_flag(tiled.clear_clock), ir.Constant(I64, 0), count)
+
     def compact_tiles(self) -> None:
         """The phase's compactions over the grid (`cuda_codegen.build_tick_tile_functions`): the
-        lists' tiles numbered one after another, tile g on block g mod blocks; every tile counts
-        its flags, a grid barrier, every tile writes its spikes. Why: one block per list walked
-        the microcircuit's largest population (21,915 positions) in 11 steps of a block-wide
-        scan, ~12 us of a ~32 us tick, while the other blocks waited (docs/performance.md)."""
+        lists' tiles numbered one after another, tile g on block g mod blocks; every tile of a
+        list not counted in its chunks counts its flags, then a grid barrier; every tile writes
+        its spikes. Why: one block per list walked the microcircuit's largest population (21,915
+        positions) in 11 steps of a block-wide scan, ~12 us of a ~32 us tick, while the other
+        blocks waited (docs/performance.md)."""
         builder = self.builder
         blocks = builder.zext(self.blocks, I64)
         block = builder.zext(self.block_index, I64)
-        lists, first_tile, words_at = [], 0, tiles_at(self.plan)
-        for step, op, key in self.pending:
-            tiles = self.tiles(step)
-            lists.append((step, op, key, tiles, first_tile, words_at))
-            first_tile += tiles
-            words_at += tiles + 1
-        for function in ("count", "scatter"):
-            for step, op, key, tiles, first, at in lists:
-                array = self.plan.arrays[op.spike_list.name]
+        uncounted = [tiled for tiled in self.tiled.values() if not tiled.chunks]
+        for function, lists in (("count", uncounted), ("scatter", list(self.tiled.values()))):
+            for tiled in lists:
+                array = self.plan.arrays[tiled.op.spike_list.name]
                 element = MEMORY_TYPES[array.element_type]
-                words = builder.gep(self.counter, [ir.Constant(I64, at)], source_etype=I64)
+                words = builder.gep(self.counter, [ir.Constant(I64, tiled.words_at)], source_etype=I64)
                 capacity = ir.Constant(I64, array.length - 1)
                 # this block's first tile of the list: the g = first + t with g mod blocks = block
-                shift = builder.urem(ir.Constant(I64, first), blocks)
+                shift = builder.urem(ir.Constant(I64, tiled.first_tile), blocks)
                 start = builder.urem(builder.sub(builder.add(block, blocks), shift), blocks)
                 callee = self.lowered.llvm_module.get_global(f"spikec_tile_{function}_i{element.width}")
-                clock = ir.Constant(I64, step.clock)
-                with for_range(builder, start, ir.Constant(I64, tiles), blocks, f"{function}_tiles") as tile:
+                clock = ir.Constant(I64, tiled.step.clock)
+                tiles = ir.Constant(I64, tiled.tiles)
+                with for_range(builder, start, tiles, blocks, f"{function}_tiles") as tile:
                     # the pointers loaded where used: loaded once for both passes, 8 lists' would
                     # stay live across the barrier (the microcircuit's kernel: 64 -> 121 registers)
-                    flags, values, count = (self.pointer((key, part)) for part in range(3))
-                    spikes = self.pointer(op.spike_list.name)
+                    flags, values, count = (self.pointer((tiled.key, part)) for part in range(3))
+                    spikes = self.pointer(tiled.op.spike_list.name)
                     if function == "count":
-                        arguments = [self.state, clock, flags, count, spikes, capacity, words]
+                        arguments = [self.state, clock, flags, count, spikes, capacity, words, tiles, tile]
                     else:
-                        code = ir.Constant(I64, self.text.compaction_errors[key])
-                        arguments = [self.state, clock, flags, values, count, spikes, capacity, code, words]
-                    builder.call(callee, arguments + [ir.Constant(I64, tiles), tile])
-            if function == "count":
+                        code = ir.Constant(I64, self.text.compaction_errors[tiled.key])
+                        per_tile = FLAGS_PER_THREAD if tiled.chunks else 1
+                        arguments = [self.state, clock, flags, values, count, spikes, capacity, code, words,
+                                     ir.Constant(I64, tiled.count_word), tiles, tile, ir.Constant(I64, per_tile)]
+                    builder.call(callee, arguments)
+            if function == "count" and lists:
                 self.barrier()
 
     def compact(self, index: int, step: LaunchPlan, op, key: tuple[str, str]) -> None:

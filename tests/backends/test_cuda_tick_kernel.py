@@ -78,7 +78,8 @@ def entry_calls(shape: TickShape, text: str = TWO_CLOCKS) -> tuple[list[str], li
     lowered = lower_for_tick_kernel(ModulePlan(parsed(text)), shape).lowered
     llvm = str(lowered.llvm_module)
     body = llvm[llvm.index('@"spikec_ticks"('):]
-    pattern = r'call void @"(spikec_k\d+_\w+|spikec_compact_i\d+|spikec_tile_\w+_i\d+|llvm\.nvvm\.barrier0)"|(atomicrmw)'
+    pattern = (r'call (?:void|i32) @"(spikec_k\d+_\w+|spikec_compact_i\d+|spikec_tile_\w+_i\d+|'
+               r'llvm\.nvvm\.barrier0(?:\.popc)?)"|(atomicrmw)')
     calls = ["grid" if atomic else call for call, atomic in re.findall(pattern, body)]
     return calls, lowered.errors
 
@@ -103,21 +104,44 @@ def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barri
     and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
     counter between two block barriers; TWO_CLOCKS: two such phases), after building its chunk
     table where it has more than INLINE_CHUNK_LAUNCHES launches (a block barrier after the
-    counts' warp sums, one after the table); a compaction by tiles (its largest list having more
-    than TILED_COMPACTION_MIN_TILES) becomes the tiles' counts, a grid barrier, their scatters.
+    counts' warp sums, one after the table); a compaction by tiles (G.update has fixed positions,
+    so at any size) becomes the emitting chunk's counting barrier, then the tiles' scatters: no
+    barrier more than one block per list (`compacts_in_tiles` false forces that one).
     Calls in text order (the loop's blocks are not in program order), so counted."""
     monkeypatch.setattr(cuda_tick_kernel, "INLINE_CHUNK_LAUNCHES", inline)
-    monkeypatch.setattr(cuda_tick_kernel, "TILED_COMPACTION_MIN_TILES", 0 if tiled else 10**9)
+    if not tiled:
+        monkeypatch.setattr(cuda_tick_kernel, "compacts_in_tiles", lambda shape: False)
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
     barriers = one_block.count("llvm.nvvm.barrier0")
-    compactions = one_block.count("spikec_compact_i64") if tiled else 0
     assert one_block.count("spikec_compact_i64") == 1
-    assert grid.count("grid") == barriers + 2 + compactions
-    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + 2 * compactions + (0 if inline else 2 * 2)
-    in_tiles = {"spikec_tile_count_i64": [], "spikec_tile_scatter_i64": ["spikec_compact_i64"]}
+    assert grid.count("grid") == barriers + 2
+    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + (0 if inline else 2 * 2)
+    assert grid.count("llvm.nvvm.barrier0.popc") == (1 if tiled else 0)
+    assert "spikec_tile_count_i64" not in grid
+    in_tiles = {"spikec_tile_scatter_i64": ["spikec_compact_i64"], "llvm.nvvm.barrier0.popc": []}
     assert [d for c in grid if c not in ("grid", "llvm.nvvm.barrier0") for d in in_tiles.get(c, [c])] == \
         [c for c in one_block if c != "llvm.nvvm.barrier0"]
+
+
+def test_tiles_of_a_list_over_spikes_are_counted_after_a_grid_barrier(monkeypatch):
+    """random_spikes: P.fire (fixed positions) counts its flags in its chunks; Q.relay runs over
+    P's spikes (chunks of spikes, not of positions), so its tiles count their flags after the
+    phase's barrier, then a grid barrier, then its tiles scatter; that only where its list has
+    more than TILED_COMPACTION_MIN_TILES tiles (20,000 positions: 10 of 2048), else one block
+    compacts it."""
+    calls, _ = entry_calls(TickShape(256, grid=True), random_spikes(20_000))
+    fire, relay = calls.index("spikec_k0_P_fire"), calls.index("spikec_k1_Q_relay")
+    assert calls[fire + 1] == "llvm.nvvm.barrier0.popc"
+    assert "llvm.nvvm.barrier0.popc" not in calls[relay:]
+    after_relay = calls[relay:]
+    count = after_relay.index("spikec_tile_count_i64")
+    assert after_relay[count + 1:count + 4] == ["llvm.nvvm.barrier0", "grid", "llvm.nvvm.barrier0"]
+    assert after_relay[count + 4] == "spikec_tile_scatter_i64"
+    calls, _ = entry_calls(TickShape(256, grid=True), random_spikes(16_384))  # 8 tiles
+    relay = calls.index("spikec_k1_Q_relay")
+    assert "spikec_compact_i64" in calls[relay:] and "spikec_tile_count_i64" not in calls
+    assert calls[calls.index("spikec_k0_P_fire") + 1] == "llvm.nvvm.barrier0.popc"
 
 
 def test_independent_steps_share_a_phase():
@@ -356,6 +380,36 @@ def test_the_chunk_table_matches_the_cpu(model, monkeypatch):
         cpu, gpu = both(parsed(random_spikes(200_000, 0.3)), seed=3, tick_kernel="grid", cache=CompileCache(None))
         compare(cpu, gpu, (1, 2, 9))
     assert "spikec_ticks_$_firsts" in gpu.program.ptx  # the table in shared memory (unused inline)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("block", ["32", "256"])
+@pytest.mark.parametrize("model", ["spikes-20000", "spikes-8193-all", "spikes-3000-none", "clears-in-the-phase",
+                                   "two-clocks", "synapses"])
+def test_every_compaction_in_tiles_matches_the_cpu(model, block, monkeypatch):
+    """Every grid compaction by tiles (TILED_COMPACTION_MIN_TILES forced to 0): lists of fixed
+    positions counted in their emitting chunks, lists over spikes by the count function, both in
+    one phase (random_spikes); a clear of the list in the emitter's phase, due or not on the
+    emitter's ticks (CLEAR_ON_ANOTHER_CLOCK: the count before must not race with it); partial,
+    full and empty tiles, 32 and 256 threads (chunks of 32 and 256 positions per tile's 8)."""
+    from tests.backends.test_cuda_executable import CLEAR_ON_ANOTHER_CLOCK
+    from tests.backends.test_synapse_spaces_cuda import compare as compare_synapses
+
+    monkeypatch.setattr(cuda_tick_kernel, "TILED_COMPACTION_MIN_TILES", 0)
+    monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
+    options = {"tick_kernel": "grid", "cache": CompileCache(None)}
+    if model == "synapses":
+        module, arrays = parsed(synapse_module(300, 200, 4000)), synapse_arrays(300, 200, 4000, seed=5)
+        cpu, gpu = both(module, arrays, 5, **options)
+        compare_synapses(cpu, gpu, (1, 5, 40))
+        assert "bar.red.popc" in gpu.program.ptx
+        return
+    texts = {"spikes-20000": random_spikes(20_000, 0.3), "spikes-8193-all": random_spikes(8193, 1.0),
+             "spikes-3000-none": random_spikes(3000, 0.0), "clears-in-the-phase": CLEAR_ON_ANOTHER_CLOCK,
+             "two-clocks": TWO_CLOCKS}
+    cpu, gpu = both(parsed(texts[model]), seed=7, **options)
+    compare(cpu, gpu, (1, 1, 2, 7, 30))
+    assert "bar.red.popc" in gpu.program.ptx  # an emitting chunk's counting barrier
 
 
 @pytest.mark.cuda
