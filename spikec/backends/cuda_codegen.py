@@ -254,6 +254,8 @@ class _Compaction:
     def local(self) -> ir.Value:
         """An i64 local variable (an alloca at the start of the entry block, promoted by O3)."""
         entry = self.function.entry_basic_block
+        if self.builder.block is entry:  # a second builder's insertion would shift this one's
+            return self.builder.alloca(I64)
         builder = ir.IRBuilder(entry)
         builder.position_at_start(entry)
         return builder.alloca(I64)
@@ -285,6 +287,13 @@ class _Compaction:
         builder = self.builder
         current = builder.sext(builder.load(self.list_count_pointer(spikes, capacity), typ=self.element), I64)
         return builder.select(self.clear_due(state, clear_clock), ir.Constant(I64, 0), current)
+
+    def due(self, state, clock) -> ir.Value:
+        """i1: `clock` is due this tick."""
+        builder = self.builder
+        slot = builder.add(clock, ir.Constant(I64, self.plan.due_slot(0)))
+        flag = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+        return builder.icmp_signed("!=", flag, ir.Constant(I64, 0))
 
     def due_or_clear_and_return(self, state, clock, clear_clock, spikes, capacity) -> None:
         """Not due: do the merged clear (if its clock is due; one thread) and return."""
@@ -344,11 +353,14 @@ class _Compaction:
         return total
 
     def scatter_chunk(self, flags, values, spikes, capacity, state, error_code, chunk_start, count,
-                      base) -> ir.Value:
+                      base, flag_word: tuple[ir.Value, ir.Value] | None = None,
+                      positions: ir.Value | None = None) -> ir.Value:
         """Write the flagged values of the chunk at chunk_start to spikes[base...] in position order
-        (an overflow past capacity records error_code); returns the chunk's count (i32)."""
+        (an overflow past capacity records error_code); returns the chunk's count (i32).
+        `flag_word`: this thread's `flag_word`, loaded earlier; `positions` (i1): where true the
+        values are the positions themselves, not loaded."""
         builder, element = self.builder, self.element
-        word, first = self.flag_word(flags, chunk_start, count)
+        word, first = flag_word or self.flag_word(flags, chunk_start, count)
         mine = builder.trunc(builder.call(self.popcount64, [word]), I32)
         offset, total = self.block_scan(mine, self.warp_counts)
         target = builder.add(base, builder.zext(offset, I64))
@@ -358,13 +370,30 @@ class _Compaction:
                 with builder.if_else(builder.icmp_signed("<", target, capacity)) as (fits, overflow):
                     with fits:
                         position = builder.add(first, ir.Constant(I64, k))
-                        value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
-                        builder.store(value, builder.gep(spikes, [target], source_etype=element))
+                        self.scatter_value(values, position, spikes, target, positions)
                     with overflow:
                         builder.store(error_code, state_pointer(builder, state, STATE_ERROR))
                         builder.store(target, state_pointer(builder, state, STATE_ERROR_VALUE))
             target = builder.add(target, builder.zext(flag, I64))
         return total
+
+
+    def scatter_value(self, values, position: ir.Value, spikes, target: ir.Value, positions: ir.Value | None) -> None:
+        """spikes[target] = values[position] (the position itself where `positions` is true)."""
+        builder, element = self.builder, self.element
+
+        def loaded() -> None:
+            value = builder.load(builder.gep(values, [position], source_etype=element), typ=element)
+            builder.store(value, builder.gep(spikes, [target], source_etype=element))
+        if positions is None:
+            loaded()
+            return
+        with builder.if_else(positions) as (own, stored):
+            with own:
+                value = builder.trunc(position, element) if element.width < 64 else position
+                builder.store(value, builder.gep(spikes, [target], source_etype=element))
+            with stored:
+                loaded()
 
 
 def build_compaction_kernel(lowered: LoweredModule, element: ir.IntType) -> None:
@@ -399,7 +428,8 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
     words[tile] = the flags set in the tile (0 past the positions); tile 0 also stores the list's
     count in words[tiles].
     ``spikec_tile_scatter_iN(state, clock, flags, values, count, list, capacity, error_code,
-    words, count_word, tiles, tile, words_per_tile)``: writes the tile's flagged values from list
+    words, count_word, tiles, tile, words_per_tile, values_are_positions)``: writes the tile's
+    flagged values (its positions, not loaded, where values_are_positions is nonzero) from list
     index words[count_word] + the counts of the positions before it (words[0 .. tile x
     words_per_tile)), in position order; the last tile stores the list's new count. The count
     before is read from the words, not the list, which the last tile's block may already have
@@ -421,12 +451,18 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
     builder.ret_void()
 
     c = _Compaction(lowered, element, f"spikec_tile_scatter_i{width}",
-                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR, I64, I64, I64, I64])
+                    [_PTR, I64, _PTR, _PTR, _PTR, _PTR, I64, I64, _PTR, I64, I64, I64, I64, I64])
     (state, clock, flags, values, count_pointer, spikes, capacity, error_code, words, count_word, tiles, tile,
-     words_per_tile) = c.function.args
+     words_per_tile, values_are_positions) = c.function.args
     builder = c.builder
-    c.due_or_clear_and_return(state, clock, ir.Constant(I64, -1), spikes, capacity)
-    count = builder.load(count_pointer, typ=I64)
+    # No return when the clock is not due: a branch on the due flag keeps the other loads behind
+    # its latency (O3 sinks them into the due side). The due flag, the count (0 when not due),
+    # this thread's flags, the count before and the counts before the tile are independent
+    # loads whose latencies overlap; a tile not due writes nothing.
+    due = c.due(state, clock)
+    count = builder.select(due, builder.load(count_pointer, typ=I64), ir.Constant(I64, 0))
+    flag_word = c.flag_word(flags, builder.mul(tile, c.chunk), count)
+    start = builder.load(builder.gep(words, [count_word], source_etype=I64), typ=I64)
     earlier = c.local()  # this thread's share of the counts before this tile
     builder.store(ir.Constant(I64, 0), earlier)
     threads = builder.zext(c.block_threads, I64)
@@ -435,11 +471,11 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
         value = builder.load(builder.gep(words, [index], source_etype=I64), typ=I64)
         builder.store(builder.add(builder.load(earlier), value), earlier)
     _, before = c.block_scan(builder.trunc(builder.load(earlier), I32), c.warp_counts)
-    start = builder.load(builder.gep(words, [count_word], source_etype=I64), typ=I64)
     base = builder.add(start, builder.zext(before, I64))
+    positions = builder.icmp_unsigned("!=", values_are_positions, ir.Constant(I64, 0))
     total = c.scatter_chunk(flags, values, spikes, capacity, state, error_code, builder.mul(tile, c.chunk), count,
-                            base)
-    last = builder.icmp_signed("==", tile, builder.sub(tiles, ir.Constant(I64, 1)))
+                            base, flag_word, positions)
+    last = builder.and_(due, builder.icmp_signed("==", tile, builder.sub(tiles, ir.Constant(I64, 1))))
     with builder.if_then(builder.and_(last, builder.icmp_signed("==", c.thread, ir.Constant(I32, 0)))):
         final = builder.add(base, builder.zext(total, I64))
         c.store_list_count(spikes, capacity, builder.select(builder.icmp_signed("<", final, capacity), final,

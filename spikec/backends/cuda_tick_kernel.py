@@ -73,6 +73,7 @@ from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, Lo
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
 from spikec.errors import SpikecError
+from spikec.ir.index_spaces import Elements
 from spikec.passes.kernel_dependencies import kernel_accesses
 
 ENTRY = "spikec_ticks"
@@ -124,7 +125,9 @@ class TiledList:
     tick's words, from `words_at`: a count per tile (the count function's), or per chunk where
     the emitting launch's chunks count their own flags (`chunks` > 0, `count_chunk_flags`); then
     the list's count before the compaction. `clear_clock`: the clock of a clear of the list in
-    the emitter's phase (-1: none), which the count before must see without a barrier."""
+    the emitter's phase (-1: none), which the count before must see without a barrier.
+    `positions`: the emitted values are the positions (a neuron's index), which the scatter
+    writes without loading them."""
 
     step: LaunchPlan
     op: object
@@ -134,6 +137,7 @@ class TiledList:
     words_at: int
     chunks: int
     clear_clock: int
+    positions: bool
 
     @property
     def count_word(self) -> int:
@@ -808,8 +812,10 @@ class _TickKernelBuilder:
             clocks = clears.get(op.spike_list.name, [])
             in_chunks = spike_list is None and abi.row_lanes == 1 and len(clocks) <= 1
             chunks = -(-max(1, abi.position_capacity) // self.shape.threads) if in_chunks else 0
+            kernel = self.plan.kernels[step.kernel]
+            positions = isinstance(kernel.space, Elements) and op.index is kernel.index
             tiled = TiledList(step, op, key, self.tiles(step), first_tile, words_at, chunks,
-                              clocks[0] if clocks else -1)
+                              clocks[0] if clocks else -1, positions)
             lists[key] = tiled
             first_tile += tiled.tiles
             words_at += tiled.words
@@ -891,7 +897,8 @@ class _TickKernelBuilder:
                         code = ir.Constant(I64, self.text.compaction_errors[tiled.key])
                         per_tile = FLAGS_PER_THREAD if tiled.chunks else 1
                         arguments = [self.state, clock, flags, values, count, spikes, capacity, code, words,
-                                     ir.Constant(I64, tiled.count_word), tiles, tile, ir.Constant(I64, per_tile)]
+                                     ir.Constant(I64, tiled.count_word), tiles, tile, ir.Constant(I64, per_tile),
+                                     ir.Constant(I64, int(tiled.positions))]
                     builder.call(callee, arguments)
             if function == "count" and lists:
                 self.barrier()
