@@ -16,8 +16,8 @@ is one entry point,
                  clear:  thread 0 of block 0 clears the list if its clock is due
                grouped in phases of independent steps (`tick_phases`), a barrier after each
                phase; then the phase's compactions (the one-block ordered compaction,
-               `cuda_codegen.build_compaction_kernel` as a device function) run, one list per
-               block, followed by a barrier
+               `cuda_codegen.build_compaction_kernel` as a device function, one list per
+               block; on a grid by tiles, `compact_tiles`), followed by a barrier
                thread 0 of block 0: tick end (advance the due clocks), the next tick's begin; barrier
 
 Two shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the barrier; start =
