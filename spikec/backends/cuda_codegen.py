@@ -115,8 +115,7 @@ class CudaHooks(TargetHooks):
 
     def kernel_prologue(self, builder: ir.IRBuilder, state: ir.Value, clock: ir.Value,
                         exit_block: ir.Block) -> None:
-        slot = builder.add(clock, ir.Constant(I64, self.plan.due_slot(0)))
-        due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+        due = self.clock_word(builder, state, builder.add(clock, ir.Constant(I64, self.plan.due_slot(0))))
         go = builder.append_basic_block("due")
         builder.cbranch(builder.icmp_signed("!=", due, ir.Constant(I64, 0)), go, exit_block)
         builder.position_at_end(go)

@@ -9,7 +9,8 @@ is one entry point,
 (`table`: the device pointers of `entry_arrays` then of each emit's flags, values and count, in
 `entry_emits` order; `barrier`: an i64 counter, zero when allocated), which runs `ticks` ticks:
 
-    thread 0 of block 0: tick begin (due flags, leading clears); barrier
+    thread 0 of block 0: the first tick's due flags; barrier; thread 0 of each block: the
+    block's copy of the clocks' steps and due flags (`clock_words`, what kernels read); bar.sync
     per tick:  per schedule step, in order:
                  launch: the kernel body as a strided loop over the launch's threads; each
                          emit_spike leaves a pending compaction
@@ -18,7 +19,8 @@ is one entry point,
                phase; then the phase's compactions (the one-block ordered compaction,
                `cuda_codegen.build_compaction_kernel` as a device function, one list per
                block; on a grid by tiles, `compact_tiles`), followed by a barrier
-               thread 0 of block 0: tick end (advance the due clocks), the next tick's begin; barrier
+               thread 0 of each block: tick end (advance the due clocks, the next tick's due
+               flags) in the block's copy, block 0 also in the state; bar.sync
 
 Two shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the barrier; start =
 threadIdx, stride = blockDim), or a grid of as many blocks as the GPU holds at once, launched
@@ -66,7 +68,7 @@ from spikec.backends import cuda_rows
 from spikec.backends.abi import ClearPlan, LaunchPlan, ModulePlan
 from spikec.backends.cpu_threads import work_per_element
 from spikec.backends.cuda_codegen import (COMPACT_CHUNK, FLAGS_PER_THREAD, CudaHooks, CudaModuleText, _intrinsic,
-                                          _sreg, build_compaction_kernel, build_tick_tile_functions, leading_clears,
+                                          _sreg, build_compaction_kernel, build_tick_tile_functions,
                                           mark_entry, shared_array, warp_inclusive_scan)
 from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, LoweredModule, for_range, kernel_abi,
                                            lower_module)
@@ -185,11 +187,28 @@ class TickKernelHooks(CudaHooks):
         block, blocks = builder.function.args[-2:]  # the chunk and the chunks (trailing_parameters)
         return builder.add(builder.mul(block, size), thread), builder.mul(size, blocks)
 
+    def clock_word(self, builder: ir.IRBuilder, state: ir.Value, slot: ir.Value) -> ir.Value:
+        # the block's copy (`clock_words`): thread 0 of block 0 writes the state's words for the
+        # next tick while other blocks may already run its first phase
+        words = clock_words(builder.module, self.plan)
+        return builder.load(builder.gep(words, [ir.Constant(I64, 0), slot]), typ=I64)
+
     def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:
         if not self.shape.grid:
             return super().is_first_invocation(builder)
         first = builder.icmp_signed("==", _sreg(builder, "tid.x"), ir.Constant(I32, 0))
         return builder.and_(first, builder.icmp_signed("==", builder.function.args[-2], ir.Constant(I64, 0)))
+
+
+def clock_words(module: ir.Module, plan: ModulePlan) -> ir.GlobalVariable:
+    """The block's copy of the state's words up to the clocks' due flags (only the clocks' steps
+    and due flags used: the same slots as the state's), in shared memory. Why: with it each
+    block's thread 0 advances the clocks at the end of a tick after a block barrier, not thread 0
+    of block 0 between two grid barriers (the second cost ~2 us of every grid tick, the
+    microcircuit's ~8%; docs/performance.md)."""
+    name = "spikec_ticks.clock_words"
+    return module.globals.get(name) or shared_array(module, name, I64, plan.due_slot(len(plan.clocks)),
+                                                    align=16)
 
 
 def grid_lanes(mean_row_length: float, threads: int) -> int:
@@ -256,7 +275,8 @@ def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -
 def tick_intervals(plan: ModulePlan) -> list[str]:
     """The names of a tick's intervals between barriers, in the order `spikec_ticks` runs them
     (what `TickShape.timers` times): per phase its launches and clears, then, where the phase emits
-    spikes, its compactions; last the tick's end (the due clocks, the next tick's clears)."""
+    spikes, its compactions. The tick's end (the clocks advanced by every block's thread 0, a
+    block barrier) counts in the next tick's first interval."""
     intervals = []
     for number, phase in enumerate(tick_phases(plan)):
         steps = [plan.steps[index] for index in phase]
@@ -266,7 +286,7 @@ def tick_intervals(plan: ModulePlan) -> list[str]:
                  for op in kernel_abi(plan, plan.kernels[step.kernel], step.kernel).emits]
         if lists:
             intervals.append(f"phase {number} compactions: {', '.join(lists)}")
-    return intervals + ["tick end"]
+    return intervals
 
 
 def timers_at(plan: ModulePlan) -> int:
@@ -307,7 +327,7 @@ def tick_launches(plan: ModulePlan) -> list[str]:
 
 
 def tick_phases(plan: ModulePlan) -> list[list[int]]:
-    """The schedule's steps (indices into `plan.steps`, leading clears left out) in phases: each
+    """The schedule's steps (indices into `plan.steps`) in phases: each
     step goes into the first phase after those of the steps it depends on, so steps of one phase
     are independent and run without a barrier between them, dependent steps keep the schedule's
     order. Dependences are on array names (the kernel-level dependency analysis): a step depends
@@ -319,8 +339,6 @@ def tick_phases(plan: ModulePlan) -> list[list[int]]:
     placed: list[tuple[int, set[str], set[str], set[str]]] = []
     phases: list[list[int]] = []
     for index, step in enumerate(plan.steps):
-        if index < len(leading_clears(plan)):
-            continue
         if isinstance(step, ClearPlan):
             reads, writes, emits = set(), {step.spike_list}, set()
         else:
@@ -385,6 +403,10 @@ class _TickKernelBuilder:
         self.first_of_grid = self.builder.and_(self.first_thread,
                                                self.builder.icmp_unsigned("==", self.block_index, zero))
         self.pending: list[tuple[LaunchPlan, object, tuple[str, str]]] = []
+        # the block's copy of the clocks' words, as a generic pointer laid out like the state
+        words = clock_words(module, self.plan)
+        first = self.builder.gep(words, [ir.Constant(I64, 0), ir.Constant(I64, 0)])
+        self.local_state = self.builder.addrspacecast(first, _PTR)
         self.tiled: dict[tuple[str, str], TiledList] = {}  # the phase's lists compacted in tiles
         self.intervals = tick_intervals(self.plan) if shape.timers else []
         self.interval = 0
@@ -496,6 +518,11 @@ class _TickKernelBuilder:
         with builder.if_then(self.first_of_grid):
             self.tick_begin()
         self.barrier()
+        with builder.if_then(self.first_thread):  # the block's copy of the clocks' words
+            for slot in self.clock_slots():
+                value = builder.load(state_pointer(builder, self.state, slot), typ=I64)
+                builder.store(value, state_pointer(builder, self.local_state, slot))
+        self.block_barrier()
         self.start_timers()
         tick, done = tick_loop(builder, self.ticks)
         for self.phase_index, phase in enumerate(self.phases):
@@ -507,11 +534,12 @@ class _TickKernelBuilder:
             self.launch_phase([step for step in steps if isinstance(step, LaunchPlan)])
             self.end_phase()
         following = builder.add(tick, ir.Constant(I64, 1))
-        with builder.if_then(self.first_of_grid):  # this tick's end; the next tick's begin
+        # this tick's end and the next one's due flags: every block in its copy of the clocks'
+        # words (after the last phase's barrier no block reads them for this tick), block 0 also
+        # in the state's (read after the next tick's first barrier: compactions, the host)
+        with builder.if_then(self.first_thread):
             self.tick_end()
-            with builder.if_then(builder.icmp_signed("<", following, self.ticks)):
-                self.tick_begin()
-        self.timed_barrier()
+        self.block_barrier()
         if self.interval != len(self.intervals) or self.launch_index != len(self.timed_launches):
             raise AssertionError(f"spikec_ticks timed {self.interval} intervals and {self.launch_index} "
                                  f"launches, tick_intervals names {len(self.intervals)}, tick_launches "
@@ -522,23 +550,34 @@ class _TickKernelBuilder:
         builder.ret_void()
 
     # -- thread 0's parts of a tick (`Interpreter.tick`) -------------------------------------------
+    def clock_slots(self) -> range:
+        """The state's slots of the clocks' steps and due flags (`clock_words`)."""
+        return range(self.plan.step_slot(0), self.plan.due_slot(len(self.plan.clocks)))
+
     def due_flag(self, clock: int) -> ir.Value:
-        word = self.builder.load(state_pointer(self.builder, self.state, self.plan.due_slot(clock)), typ=I64)
+        """i1: `clock` is due this tick (the block's copy)."""
+        word = self.builder.load(state_pointer(self.builder, self.local_state, self.plan.due_slot(clock)), typ=I64)
         return self.builder.icmp_signed("!=", word, ir.Constant(I64, 0))
 
-    def tick_begin(self) -> None:
+    def set_due_flags(self, state: ir.Value) -> None:
         builder, plan = self.builder, self.plan
-        if not plan.clocks:
-            return
-        due = due_flags(builder, plan, self.state)
-        for clock, flag in zip(plan.clocks, due):
-            builder.store(builder.zext(flag, I64), state_pointer(builder, self.state, plan.due_slot(clock.index)))
-        for clear in leading_clears(plan):
-            with builder.if_then(due[clear.clock]):
-                clear_spikes(builder, plan, clear.spike_list, self.pointer(clear.spike_list))
+        for clock, flag in zip(plan.clocks, due_flags(builder, plan, state)):
+            builder.store(builder.zext(flag, I64), state_pointer(builder, state, plan.due_slot(clock.index)))
+
+    def tick_begin(self) -> None:
+        """The first tick's due flags, in the state (the clears are phase steps, `tick_phases`)."""
+        self.set_due_flags(self.state)
 
     def tick_end(self) -> None:
-        advance_steps(self.builder, self.plan, self.state, [self.due_flag(c.index) for c in self.plan.clocks])
+        """Advance the due clocks and set the next tick's due flags in the block's copy; block 0
+        also stores them in the state."""
+        builder = self.builder
+        advance_steps(builder, self.plan, self.local_state, [self.due_flag(c.index) for c in self.plan.clocks])
+        self.set_due_flags(self.local_state)
+        with builder.if_then(builder.icmp_unsigned("==", self.block_index, ir.Constant(I32, 0))):
+            for slot in self.clock_slots():
+                value = builder.load(state_pointer(builder, self.local_state, slot), typ=I64)
+                builder.store(value, state_pointer(builder, self.state, slot))
 
     # -- the schedule's steps ----------------------------------------------------------------------
     def clear(self, step: ClearPlan) -> None:

@@ -120,6 +120,11 @@ class TargetHooks:
                         exit_block: ir.Block) -> None:
         """Code at kernel entry (the GPU returns early when the launch's clock is not due)."""
 
+    def clock_word(self, builder: ir.IRBuilder, state: ir.Value, slot: ir.Value) -> ir.Value:
+        """A clock's step or due flag (`ModulePlan.step_slot`, `due_slot`) as a kernel reads it:
+        the state word (the grid tick kernel keeps a copy per block)."""
+        return builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+
     def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:
         """An i1 true in exactly one invocation of a launch."""
         return ir.Constant(I1, 1)
@@ -289,8 +294,8 @@ class KernelLowering:
         exit_block = self.function.append_basic_block("exit")
         self.hooks.kernel_prologue(builder, self.state, self.clock, exit_block)
         self.seed = self.state_word(STATE_SEED)
-        self.step = builder.load(builder.gep(self.state, [builder.add(self.clock, ir.Constant(I64, STATE_CLOCKS))],
-                                             source_etype=I64), typ=I64, name="step")
+        self.step = self.hooks.clock_word(builder, self.state,
+                                          builder.add(self.clock, ir.Constant(I64, STATE_CLOCKS)))
         self.time = self.launch_time()
         if isinstance(self.kernel.space, History):  # nested loops of its own
             from spikec.backends.history_llvm import lower_history  # it builds on this module

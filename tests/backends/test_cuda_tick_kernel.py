@@ -92,16 +92,18 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
     assert [c for c in calls if c != "llvm.nvvm.barrier0"] == steps
     for step in steps:  # each step is followed by a barrier
         assert calls[calls.index(step) + 1] == "llvm.nvvm.barrier0"
-    # the tick begin, the three steps, the clear, then the tick end: a barrier after each
-    assert calls.count("llvm.nvvm.barrier0") == 1 + 3 + 2
+    # the tick begin, the blocks' copies of the clocks' words, the three steps, the clear, then
+    # the tick end: a barrier after each
+    assert calls.count("llvm.nvvm.barrier0") == 1 + 1 + 3 + 1 + 1
     assert any("overflows" in message and "@G.update" in message for message in errors)
 
 
 @pytest.mark.parametrize("tiled", [False, True], ids=["one-block-compaction", "tiles"])
 @pytest.mark.parametrize("inline", [cuda_tick_kernel.INLINE_CHUNK_LAUNCHES, 0], ids=["inline", "table"])
 def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier(inline, tiled, monkeypatch):
-    """Each barrier of the one-block entry becomes block barrier, atomic arrival, block barrier;
-    and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
+    """Each barrier of the one-block entry but two becomes block barrier, atomic arrival, block
+    barrier (the two after the blocks' copies of the clocks' words and after the tick's end stay
+    block barriers: each block advances its own copy); and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
     counter between two block barriers; TWO_CLOCKS: two such phases), after building its chunk
     table where it has more than INLINE_CHUNK_LAUNCHES launches (a block barrier after the
     counts' warp sums, one after the table); a compaction by tiles (G.update has fixed positions,
@@ -113,10 +115,10 @@ def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barri
         monkeypatch.setattr(cuda_tick_kernel, "compacts_in_tiles", lambda shape: False)
     one_block, _ = entry_calls(TickShape(256))
     grid, _ = entry_calls(TickShape(256, grid=True))
-    barriers = one_block.count("llvm.nvvm.barrier0")
+    grid_barriers = one_block.count("llvm.nvvm.barrier0") - 2
     assert one_block.count("spikec_compact_i64") == 1
-    assert grid.count("grid") == barriers + 2
-    assert grid.count("llvm.nvvm.barrier0") == 2 * barriers + 2 * 2 + (0 if inline else 2 * 2)
+    assert grid.count("grid") == grid_barriers + 2
+    assert grid.count("llvm.nvvm.barrier0") == 2 * grid_barriers + 2 + 2 * 2 + (0 if inline else 2 * 2)
     assert grid.count("llvm.nvvm.barrier0.popc") == (1 if tiled else 0)
     assert "spikec_tile_count_i64" not in grid
     in_tiles = {"spikec_tile_scatter_i64": ["spikec_compact_i64"], "llvm.nvvm.barrier0.popc": []}
@@ -167,17 +169,18 @@ def test_independent_steps_share_a_phase():
 
 @pytest.mark.parametrize("grid", [False, True], ids=["block", "grid"])
 def test_timers_read_the_global_timer_after_each_barrier_of_a_tick(grid):
-    """TWO_CLOCKS has five intervals (update, its compaction, count_spikes, the clear, the tick's
-    end); the timed entry reads %globaltimer once before the loop and once after each of them."""
+    """TWO_CLOCKS has four intervals (the clear of the list and update, its compaction,
+    count_spikes, the clear on the slow clock; the tick's end counts in the next tick's first);
+    the timed entry reads %globaltimer once before the loop and once after each of them."""
     plan = ModulePlan(parsed(TWO_CLOCKS))
     assert cuda_tick_kernel.tick_intervals(plan) == [
-        "phase 0: G.update", "phase 0 compactions: G._spikespace", "phase 1: G.count_spikes",
-        "phase 2: clear G._spikespace", "tick end"]
+        "phase 0: clear G._spikespace, G.update", "phase 0 compactions: G._spikespace",
+        "phase 1: G.count_spikes", "phase 2: clear G._spikespace"]
     timed = str(lower_for_tick_kernel(plan, TickShape(256, grid, timers=True)).lowered.llvm_module)
     plain = str(lower_for_tick_kernel(plan, TickShape(256, grid)).lowered.llvm_module)
     assert cuda_tick_kernel.tick_launches(plan) == ["G.update", "G.count_spikes"]
     # once before the loop, after each interval's barrier, before and after each launch
-    assert timed.count("call i64 @\"llvm.nvvm.read.ptx.sreg.globaltimer\"()") == 1 + 5 + 2 * 2
+    assert timed.count("call i64 @\"llvm.nvvm.read.ptx.sreg.globaltimer\"()") == 1 + 4 + 2 * 2
     assert "globaltimer" not in plain
     untimed_calls, _ = entry_calls(TickShape(256, grid))
     timed_calls, _ = entry_calls(TickShape(256, grid, timers=True))
