@@ -358,7 +358,7 @@ class _Compaction:
         (an overflow past capacity records error_code); returns the chunk's count (i32).
         `flag_word`: this thread's `flag_word`, loaded earlier; `positions` (i1): where true the
         values are the positions themselves, not loaded."""
-        builder, element = self.builder, self.element
+        builder = self.builder
         word, first = flag_word or self.flag_word(flags, chunk_start, count)
         mine = builder.trunc(builder.call(self.popcount64, [word]), I32)
         offset, total = self.block_scan(mine, self.warp_counts)

@@ -103,8 +103,9 @@ def test_the_schedule_runs_in_order_with_barriers_where_steps_depend():
 def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barrier(inline, tiled, monkeypatch):
     """Each barrier of the one-block entry but two becomes block barrier, atomic arrival, block
     barrier (the two after the blocks' copies of the clocks' words and after the tick's end stay
-    block barriers: each block advances its own copy); and each phase with launches takes its chunks in a loop (thread 0's atomic add on the phase's
-    counter between two block barriers; TWO_CLOCKS: two such phases), after building its chunk
+    block barriers: each block advances its own copy); and each phase with launches takes its
+    chunks in a loop (thread 0's atomic add on the phase's counter between two block barriers;
+    TWO_CLOCKS: two such phases), after building its chunk
     table where it has more than INLINE_CHUNK_LAUNCHES launches (a block barrier after the
     counts' warp sums, one after the table); a compaction by tiles (G.update has fixed positions,
     so at any size) becomes the emitting chunk's counting barrier, then the tiles' scatters: no
