@@ -172,13 +172,19 @@ def build_tick_kernels(lowered: LoweredModule) -> None:
         builder.ret_void()
 
 
+def clock_due(builder: ir.IRBuilder, plan: ModulePlan, state: ir.Value, clock: ir.Value) -> ir.Value:
+    """i1: clock `clock` (an i64 value) is due this tick, by its due flag in the state."""
+    slot = builder.add(clock, ir.Constant(I64, plan.due_slot(0)))
+    due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+    return builder.icmp_signed("!=", due, ir.Constant(I64, 0))
+
+
 def _due_or_return(builder: ir.IRBuilder, plan: ModulePlan, state: ir.Value, clock: ir.Value,
                    function: ir.Function, on_return=None) -> None:
     """Return at once when `clock` is not due (after `on_return(builder)`, if given)."""
-    slot = builder.add(clock, ir.Constant(I64, plan.due_slot(0)))
-    due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
+    due = clock_due(builder, plan, state, clock)
     go, stop = function.append_basic_block("due"), function.append_basic_block("not_due")
-    builder.cbranch(builder.icmp_signed("!=", due, ir.Constant(I64, 0)), go, stop)
+    builder.cbranch(due, go, stop)
     builder.position_at_end(stop)
     if on_return is not None:
         on_return(builder)
@@ -276,23 +282,14 @@ class _Compaction:
         """i1: a clear of the list was merged into this compaction and its clock is due."""
         builder = self.builder
         merged = builder.icmp_signed(">=", clear_clock, ir.Constant(I64, 0))
-        slot = builder.add(builder.select(merged, clear_clock, ir.Constant(I64, 0)),
-                           ir.Constant(I64, self.plan.due_slot(0)))
-        due = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
-        return builder.and_(merged, builder.icmp_signed("!=", due, ir.Constant(I64, 0)))
+        due = clock_due(builder, self.plan, state, builder.select(merged, clear_clock, ir.Constant(I64, 0)))
+        return builder.and_(merged, due)
 
     def start_count(self, state, clear_clock, spikes, capacity) -> ir.Value:
         """The list's count before this compaction appends (0 where a merged clear is due), i64."""
         builder = self.builder
         current = builder.sext(builder.load(self.list_count_pointer(spikes, capacity), typ=self.element), I64)
         return builder.select(self.clear_due(state, clear_clock), ir.Constant(I64, 0), current)
-
-    def due(self, state, clock) -> ir.Value:
-        """i1: `clock` is due this tick."""
-        builder = self.builder
-        slot = builder.add(clock, ir.Constant(I64, self.plan.due_slot(0)))
-        flag = builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
-        return builder.icmp_signed("!=", flag, ir.Constant(I64, 0))
 
     def due_or_clear_and_return(self, state, clock, clear_clock, spikes, capacity) -> None:
         """Not due: do the merged clear (if its clock is due; one thread) and return."""
@@ -458,7 +455,7 @@ def build_tick_tile_functions(lowered: LoweredModule, element: ir.IntType) -> No
     # its latency (O3 sinks them into the due side). The due flag, the count (0 when not due),
     # this thread's flags, the count before and the counts before the tile are independent
     # loads whose latencies overlap; a tile not due writes nothing.
-    due = c.due(state, clock)
+    due = clock_due(builder, c.plan, state, clock)
     count = builder.select(due, builder.load(count_pointer, typ=I64), ir.Constant(I64, 0))
     flag_word = c.flag_word(flags, builder.mul(tile, c.chunk), count)
     start = builder.load(builder.gep(words, [count_word], source_etype=I64), typ=I64)

@@ -70,7 +70,7 @@ from spikec.backends.cpu_threads import work_per_element
 from spikec.backends.cuda_codegen import (COMPACT_CHUNK, FLAGS_PER_THREAD, CudaHooks, CudaModuleText, _intrinsic,
                                           _sreg, build_compaction_kernel, build_tick_tile_functions,
                                           mark_entry, shared_array, warp_inclusive_scan)
-from spikec.backends.lower_to_llvm import (F64, I32, I64, MEMORY_TYPES, VOID, LoweredModule, for_range, kernel_abi,
+from spikec.backends.lower_to_llvm import (F64, I8, I32, I64, MEMORY_TYPES, VOID, LoweredModule, for_range, kernel_abi,
                                            lower_module)
 from spikec.backends.schedule_llvm import (advance_steps, clear_spikes, due_flags, parameter_constants,
                                            state_pointer, tick_loop)
@@ -133,13 +133,17 @@ class TiledList:
 
     step: LaunchPlan
     op: object
-    key: tuple[str, str]
     tiles: int
     first_tile: int
     words_at: int
     chunks: int
     clear_clock: int
     positions: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (kernel, list) pair naming the emit's scratch buffers (`entry_emits`)."""
+        return self.step.kernel, self.op.spike_list.name
 
     @property
     def count_word(self) -> int:
@@ -519,9 +523,7 @@ class _TickKernelBuilder:
             self.tick_begin()
         self.barrier()
         with builder.if_then(self.first_thread):  # the block's copy of the clocks' words
-            for slot in self.clock_slots():
-                value = builder.load(state_pointer(builder, self.state, slot), typ=I64)
-                builder.store(value, state_pointer(builder, self.local_state, slot))
+            self.copy_clock_words(self.state, self.local_state)
         self.block_barrier()
         self.start_timers()
         tick, done = tick_loop(builder, self.ticks)
@@ -550,9 +552,11 @@ class _TickKernelBuilder:
         builder.ret_void()
 
     # -- thread 0's parts of a tick (`Interpreter.tick`) -------------------------------------------
-    def clock_slots(self) -> range:
-        """The state's slots of the clocks' steps and due flags (`clock_words`)."""
-        return range(self.plan.step_slot(0), self.plan.due_slot(len(self.plan.clocks)))
+    def copy_clock_words(self, source: ir.Value, target: ir.Value) -> None:
+        """The clocks' steps and due flags from one state layout to the other (`clock_words`)."""
+        for slot in range(self.plan.step_slot(0), self.plan.due_slot(len(self.plan.clocks))):
+            value = self.builder.load(state_pointer(self.builder, source, slot), typ=I64)
+            self.builder.store(value, state_pointer(self.builder, target, slot))
 
     def due_flag(self, clock: int) -> ir.Value:
         """i1: `clock` is due this tick (the block's copy)."""
@@ -575,9 +579,7 @@ class _TickKernelBuilder:
         advance_steps(builder, self.plan, self.local_state, [self.due_flag(c.index) for c in self.plan.clocks])
         self.set_due_flags(self.local_state)
         with builder.if_then(builder.icmp_unsigned("==", self.block_index, ir.Constant(I32, 0))):
-            for slot in self.clock_slots():
-                value = builder.load(state_pointer(builder, self.local_state, slot), typ=I64)
-                builder.store(value, state_pointer(builder, self.state, slot))
+            self.copy_clock_words(self.local_state, self.state)
 
     # -- the schedule's steps ----------------------------------------------------------------------
     def clear(self, step: ClearPlan) -> None:
@@ -730,14 +732,19 @@ class _TickKernelBuilder:
 
     def chunks(self, step: LaunchPlan) -> ir.Value:
         """`chunks_of` for one launch known here: its description's values as constants."""
-        builder = self.builder
-        spike_list, capacity, width, lanes, fixed = self.chunk_description(step)
+        spike_list, capacity, _, lanes, fixed = self.chunk_description(step)
         if spike_list is None:
             return ir.Constant(I64, fixed)
-        element, capacity = ir.IntType(8 * width), ir.Constant(I64, capacity)
-        spikes = builder.load(builder.gep(self.pointer(spike_list), [capacity], source_etype=element), typ=element)
-        spikes = builder.sext(spikes, I64) if element.width < 64 else spikes
-        return self.chunks_of_spikes(spikes, capacity, ir.Constant(I64, lanes))
+        return self.chunks_of_spikes(self.list_count(spike_list), ir.Constant(I64, capacity), ir.Constant(I64, lanes))
+
+    def list_count(self, spike_list: str) -> ir.Value:
+        """Spike list `spike_list`'s count (its last element) now, as i64."""
+        builder = self.builder
+        array = self.plan.arrays[spike_list]
+        element = MEMORY_TYPES[array.element_type]
+        count = builder.load(builder.gep(self.pointer(spike_list), [ir.Constant(I64, array.length - 1)],
+                                         source_etype=element), typ=element)
+        return builder.sext(count, I64) if element.width < 64 else count
 
     def chunks_of_spikes(self, spikes: ir.Value, capacity: ir.Value, lanes: ir.Value) -> ir.Value:
         """ceil(spikes x lanes / threads), at least one; a count out of range is the kernel's
@@ -836,7 +843,7 @@ class _TickKernelBuilder:
         TILED_COMPACTION_MIN_TILES tiles. With every list counted in its chunks, tiles have no
         barrier more than one block per list and take a list's steps in parallel: CUBA 1e4 15%,
         the mushroom body 1e4 12% and the scale-0.1 microcircuit 4% faster (docs/performance.md)."""
-        emits = [(step, op, (step.kernel, op.spike_list.name)) for step in steps if isinstance(step, LaunchPlan)
+        emits = [(step, op) for step in steps if isinstance(step, LaunchPlan)
                  for op in self.lowered.kernels[step.kernel].emits]
         if not emits or not compacts_in_tiles(self.shape):
             return {}
@@ -845,7 +852,7 @@ class _TickKernelBuilder:
             if isinstance(step, ClearPlan):
                 clears.setdefault(step.spike_list, []).append(step.clock)
         lists, first_tile, words_at = {}, 0, tiles_at(self.plan)
-        for step, op, key in emits:
+        for step, op in emits:
             abi = self.lowered.kernels[step.kernel]
             spike_list, *_ = self.chunk_description(step)
             clocks = clears.get(op.spike_list.name, [])
@@ -853,9 +860,9 @@ class _TickKernelBuilder:
             chunks = -(-max(1, abi.position_capacity) // self.shape.threads) if in_chunks else 0
             kernel = self.plan.kernels[step.kernel]
             positions = isinstance(kernel.space, Elements) and op.index is kernel.index
-            tiled = TiledList(step, op, key, self.tiles(step), first_tile, words_at, chunks,
+            tiled = TiledList(step, op, self.tiles(step), first_tile, words_at, chunks,
                               clocks[0] if clocks else -1, positions)
-            lists[key] = tiled
+            lists[tiled.key] = tiled
             first_tile += tiled.tiles
             words_at += tiled.words
         counted_after = any(not tiled.chunks for tiled in lists.values())
@@ -877,10 +884,9 @@ class _TickKernelBuilder:
         positions = ir.Constant(I64, max(1, self.lowered.kernels[tiled.step.kernel].position_capacity))
         # in the flags' buffer (padded to COMPACT_CHUNK, which a chunk divides), past the
         # positions not written: masked
-        flag = builder.load(builder.gep(self.pointer((tiled.key, 0)), [position], source_etype=ir.IntType(8)),
-                            typ=ir.IntType(8))
+        flag = builder.load(builder.gep(self.pointer((tiled.key, 0)), [position], source_etype=I8), typ=I8)
         flagged = builder.and_(builder.icmp_unsigned("<", position, positions),
-                               builder.icmp_unsigned("!=", flag, ir.Constant(ir.IntType(8), 0)))
+                               builder.icmp_unsigned("!=", flag, ir.Constant(I8, 0)))
         total = builder.call(self.counting_barrier, [builder.zext(flagged, I32)])
         with builder.if_then(self.first_thread):
             word = builder.add(ir.Constant(I64, tiled.words_at), chunk)
@@ -892,15 +898,10 @@ class _TickKernelBuilder:
 
     def count_before(self, tiled: TiledList) -> ir.Value:
         """The list's count before the compaction appends (i64)."""
-        builder = self.builder
-        array = self.plan.arrays[tiled.op.spike_list.name]
-        element = MEMORY_TYPES[array.element_type]
-        count = builder.load(builder.gep(self.pointer(tiled.op.spike_list.name), [ir.Constant(I64, array.length - 1)],
-                                         source_etype=element), typ=element)
-        count = builder.sext(count, I64) if element.width < 64 else count
+        count = self.list_count(tiled.op.spike_list.name)
         if tiled.clear_clock < 0:
             return count
-        return builder.select(self.due_flag(tiled.clear_clock), ir.Constant(I64, 0), count)
+        return self.builder.select(self.due_flag(tiled.clear_clock), ir.Constant(I64, 0), count)
 
     def compact_tiles(self) -> None:
         """The phase's compactions over the grid (`cuda_codegen.build_tick_tile_functions`): the
