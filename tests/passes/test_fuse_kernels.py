@@ -192,7 +192,7 @@ def test_event_code_fusion_keeps_interpreter_results():
     strategy does produce such fusions."""
     fused = []
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
     @given(module=event_code_schedules(), arrays=array_inputs())
     def check(module, arrays):
         report = _check_keeps_results("schedule,fuse-kernels", module, arrays)
@@ -207,7 +207,9 @@ def test_generated_schedules_do_fuse():
     launches `schedule` moves."""
     fused, moved = [], []
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    # derandomized: a count over random examples must not depend on the run's seed (with a
+    # random one it fell below the bar in about one run of a few dozen)
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
     @given(module=kernel_schedules())
     def count(module):
         schedule_record, fuse_record = run_pipeline(module, "schedule,fuse-kernels").records
