@@ -13,8 +13,8 @@ from spikec.errors import SpikecError
 
 DEVICES = ("cpu", "cuda", "interpreter")
 DEFAULT_PIPELINE = ("check-units,inline-subexpressions,integrate,select-propagation,"
-                    "lower-to-kernels,merge-rings,schedule,fuse-kernels,expand-pow,fold,cse,dce,hoist-invariants,"
-                    "hoist-reciprocals")
+                    "lower-to-kernels,merge-rings,schedule,fuse-kernels,drop-unread-lists,expand-pow,fold,cse,dce,"
+                    "hoist-invariants,hoist-reciprocals")
 
 
 @dataclass
