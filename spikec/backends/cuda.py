@@ -154,7 +154,9 @@ class CudaExecutable(Executable):
         # Small and middle networks run every tick of a `run` in one launch, of one block or of a
         # grid (`cuda_tick_kernel`: the policy, SPIKEC_CUDA_TICK_KERNEL or `tick_kernel=`); None:
         # a launch per kernel.
-        self.tick_shape = cuda_tick_kernel.choose_tick_shape(self.plan, tick_kernel)
+        # thread-block clusters (sm_90 and later) give the tick kernel its cluster shape
+        self.clusters = cuda.Device(device).compute_capability >= (9, 0)
+        self.tick_shape = cuda_tick_kernel.choose_tick_shape(self.plan, tick_kernel, self.clusters)
         self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache, self.row_lanes,
                                     self.tick_shape)
         self.multiprocessors = cuda.Device(device).multiprocessor_count
@@ -204,7 +206,8 @@ class CudaExecutable(Executable):
         """The launch of `spikec_ticks` (its last parameter, the tick count, is set per `run`):
         its table of pointers, its barrier counter and its grid (for the grid shape: as many blocks
         as the largest launch needs, at most as many as the GPU holds at once, launched
-        cooperatively so that all are resident)."""
+        cooperatively so that all are resident; for the cluster shape: one cluster of as many,
+        at most CLUSTER_MAX_BLOCKS and halved until the GPU holds such a cluster)."""
         table, shape = self.program.launch.tick, self.tick_shape
         buffers = [self.arrays[name] for name in table.arrays]
         buffers += [buffer for key in table.emits for buffer in self.scratch[key][:3]]
@@ -218,13 +221,18 @@ class CudaExecutable(Executable):
         self.tick_barrier = self.cuda.DeviceArray.zeros(cuda_tick_kernel.timers_at(self.plan) + timed, np.int64)
         function = self.cu_module.function(cuda_tick_kernel.ENTRY)
         blocks = 1
-        if shape.grid:
+        if shape.cluster:
+            blocks = max(1, min(cuda_tick_kernel.CLUSTER_MAX_BLOCKS, table.grid_blocks))
+            while blocks > 1 and function.max_active_clusters(blocks, shape.threads) < 1:
+                blocks //= 2
+        elif shape.grid:
             resident = function.max_active_blocks(shape.threads) * self.multiprocessors
             blocks = max(1, min(resident, table.grid_blocks))
         self.tick_blocks = blocks
         return self.cuda.PreparedLaunch(function, blocks, shape.threads,
                                         [self.tick_table, self.state, self.tick_barrier, np.int64(0)],
-                                        self.stream, cooperative=shape.grid)
+                                        self.stream, cooperative=shape.grid and not shape.cluster,
+                                        cluster=blocks if shape.cluster else 0)
 
     def tick_times(self) -> dict[str, float]:
         """Seconds spent in each interval of the tick kernel (`cuda_tick_kernel.tick_intervals`)

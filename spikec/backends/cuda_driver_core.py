@@ -266,6 +266,23 @@ def stream_handle(stream: Stream | None):
     return _legacy_stream() if stream is None else stream.handle
 
 
+def cluster_launch_config(blocks: int, threads: int, cluster: int, stream_handle_value, shared_mem: int = 0):
+    """A `CUlaunchConfig` for cuLaunchKernelEx: `blocks` blocks of `threads` threads in
+    clusters of `cluster` blocks (the driver's attribute; PTX without `.reqnctapercluster`)."""
+    driver = _driver()
+    attribute = driver.CUlaunchAttribute()
+    attribute.id = driver.CUlaunchAttributeID.CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION
+    attribute.value.clusterDim.x, attribute.value.clusterDim.y, attribute.value.clusterDim.z = cluster, 1, 1
+    config = driver.CUlaunchConfig()
+    config.gridDimX, config.gridDimY, config.gridDimZ = blocks, 1, 1
+    config.blockDimX, config.blockDimY, config.blockDimZ = threads, 1, 1
+    config.sharedMemBytes = shared_mem
+    config.hStream = stream_handle_value
+    config.attrs = [attribute]
+    config.numAttrs = 1
+    return config
+
+
 @functools.cache
 def _legacy_stream():
     return _driver().CUstream(0)
@@ -367,6 +384,20 @@ class Function:
         driver = _driver()
         attribute = getattr(driver.CUfunction_attribute, "CU_FUNC_ATTRIBUTE_" + name)
         return check(driver.cuFuncGetAttribute(attribute, self.handle), f"cuFuncGetAttribute({name})")
+
+    def max_active_clusters(self, blocks: int, threads: int) -> int:
+        """Clusters of `blocks` blocks of `threads` threads the GPU holds at once (0: none fits).
+        Above 8 blocks (a non-portable size) the function is first allowed such clusters."""
+        driver = _driver()
+        if blocks > 8:
+            check(driver.cuFuncSetAttribute(
+                self.handle, driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
+                f"cuFuncSetAttribute('{self.name}', NON_PORTABLE_CLUSTER_SIZE_ALLOWED)")
+        config = cluster_launch_config(blocks, threads, blocks, _legacy_stream())
+        status, count = driver.cuOccupancyMaxActiveClusters(self.handle, config)
+        if int(status):  # a size the GPU does not launch at all
+            return 0
+        return int(count)
 
     def max_active_blocks(self, threads: int, shared_bytes: int = 0) -> int:
         """Blocks of `threads` threads that one multiprocessor holds at once (occupancy)."""

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .cuda_driver_core import Function, Stream, _driver, check, stream_handle
+from .cuda_driver_core import Function, Stream, _driver, check, cluster_launch_config, stream_handle
 
 
 def param_bytes(value: Any) -> bytes:
@@ -114,16 +114,26 @@ class PreparedLaunch:
 
     For step loops that are not captured in a graph; `params.set(i, value)` changes an argument
     between calls. `cooperative`: cuLaunchCooperativeKernel, which fails rather than start a grid
-    whose blocks cannot all be resident at once (a kernel with a grid barrier needs that)."""
+    whose blocks cannot all be resident at once (a kernel with a grid barrier needs that).
+    `cluster`: cuLaunchKernelEx with clusters of that many blocks (a one-dimensional grid and
+    block; the blocks of a cluster are resident together)."""
 
     def __init__(self, function: Function, grid: int | Sequence[int], block: int | Sequence[int],
                  args: Sequence[Any] | KernelParams = (), stream: Stream | None = None,
-                 shared_mem: int = 0, cooperative: bool = False):
+                 shared_mem: int = 0, cooperative: bool = False, cluster: int = 0):
         self.function = function
         self.params = args if isinstance(args, KernelParams) else KernelParams(args)
+        driver = _driver()
+        if cluster:
+            if cooperative:
+                raise ValueError("a launch is cooperative or in clusters, not both")
+            config = cluster_launch_config(_dim3(grid)[0], _dim3(block)[0], cluster, stream_handle(stream),
+                                           shared_mem)
+            self._launch, self._name = driver.cuLaunchKernelEx, "cuLaunchKernelEx"
+            self._arguments = (config, function.handle, self.params.address, 0)
+            return
         self._arguments = (function.handle, *_dim3(grid), *_dim3(block), shared_mem,
                            stream_handle(stream), self.params.address)
-        driver = _driver()
         if cooperative:
             self._launch, self._name = driver.cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel"
         else:

@@ -22,12 +22,16 @@ is one entry point,
                thread 0 of each block: tick end (advance the due clocks, the next tick's due
                flags) in the block's copy, block 0 also in the state; bar.sync
 
-Two shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the barrier; start =
+Three shapes (`TickShape`): one block of up to 1024 threads (`bar.sync` is the barrier; start =
 threadIdx, stride = blockDim), or a grid of as many blocks as the GPU holds at once, launched
 cooperatively (so they are all resident), with a grid barrier (`bar.sync`, then thread 0 of each
 block: fence, an atomic add on the counter, a spin until all blocks of this barrier arrived,
-fence; `bar.sync`); on the grid a phase's launches are handed out in chunks of a block's worth
-of positions to whichever block is free (`_TickKernelBuilder.launch_phase`). Independent steps
+fence; `bar.sync`), or a grid that is one thread-block cluster (sm_90; up to
+CLUSTER_MAX_BLOCKS blocks, resident together by construction) whose barrier is the hardware's
+(`barrier.cluster.arrive` / `.wait`: ~1.5 us of fences and global atomics less per barrier on
+the H100, docs/performance.md "Clusters"); on a grid or cluster a phase's launches are handed
+out in chunks of a block's worth of positions to whichever block is free
+(`_TickKernelBuilder.launch_phase`). Independent steps
 share a phase: the microcircuit's eight populations run in one phase, their compactions in the
 next, its 55 sends (after `merge-rings`) and one population's delivery in the third.
 
@@ -44,8 +48,10 @@ depends on.
 Which path: `choose_tick_shape` (docs/backends.md): one block when every kernel has at most
 `MAX_POSITIONS` positions and the elementwise work of a tick is at most `MAX_WORK` units
 (`cpu_threads.work_per_element`): one SM must do all of it, so compute-heavy models leave it
-sooner; the grid when every kernel has at most `GRID_MAX_POSITIONS` positions; else a launch per
-kernel. ``SPIKEC_CUDA_TICK_KERNEL`` = 1 (one block) / grid / 0 / auto (or the executable's
+sooner; on a GPU with clusters, the cluster when each phase's launches have at most
+`CLUSTER_MAX_POSITIONS` positions together (one pass over its blocks); the grid when every kernel has at
+most `GRID_MAX_POSITIONS` positions; else a launch per kernel. ``SPIKEC_CUDA_TICK_KERNEL`` = 1
+(one block) / grid / cluster / 0 / auto (or the executable's
 ``tick_kernel=`` option) forces a path; ``SPIKEC_CUDA_TICK_BLOCK`` sets the threads per block
 (measurements).
 
@@ -93,6 +99,12 @@ MAX_WORK = 200_000
 # full-scale microcircuit's largest population has 21,915 neurons).
 GRID_MAX_POSITIONS = 32768
 GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lanes
+# The cluster shape: one thread-block cluster of up to 16 blocks (the H100's largest, a
+# non-portable size; the executable falls back to fewer where the GPU holds no such cluster),
+# chosen over the grid when each phase's launches fit it in one pass (docs/performance.md,
+# "Clusters").
+CLUSTER_MAX_BLOCKS = 16
+CLUSTER_MAX_POSITIONS = CLUSTER_MAX_BLOCKS * GRID_BLOCK
 GRID_MAX_LANES = 1024  # on the grid, a long push row's lanes may span chunks (`grid_lanes`)
 CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_descriptions`)
 # Up to this many launches a phase finds a chunk's launch inline, above through its chunk table
@@ -111,14 +123,22 @@ _PTR = ir.PointerType()
 @dataclass(frozen=True)
 class TickShape:
     """How `spikec_ticks` runs: blocks of `threads` threads; `grid`: as many blocks as the GPU
-    holds at once (at most what the largest launch needs), else one block."""
+    holds at once (at most what the largest launch needs), else one block. `cluster` (with
+    `grid`): the grid is one thread-block cluster of at most CLUSTER_MAX_BLOCKS blocks (sm_90),
+    whose barrier is the hardware's cluster barrier instead of the counter in global memory."""
 
     threads: int
     grid: bool = False
     timers: bool = False  # time each interval between barriers (module docstring)
+    cluster: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cluster and not self.grid:
+            raise ValueError("a cluster tick kernel is a grid (TickShape(threads, grid=True, cluster=True))")
 
     def __str__(self) -> str:
-        return f"{'grid' if self.grid else 'block'}{self.threads}{'+timers' if self.timers else ''}"
+        kind = "cluster" if self.cluster else "grid" if self.grid else "block"
+        return f"{kind}{self.threads}{'+timers' if self.timers else ''}"
 
 
 @dataclass(frozen=True)
@@ -378,6 +398,40 @@ def step_accesses(plan: ModulePlan, kernel: str) -> tuple[set[str], set[str], se
     return reads, writes, emits
 
 
+def thread_local_ticks(plan: ModulePlan, threads: int) -> bool:
+    """Whether no step of a tick reads what another thread wrote, so that on a grid (or cluster)
+    whose blocks take their chunks in a fixed order (`_TickKernelBuilder.launch_phase`) the
+    phases need no grid barrier between them, nor the ticks: every launch is over elements, emits
+    nothing, writes only its own element, and reads an array some step writes only at its own
+    element; no clears; and every launch that touches an array some step writes starts at the
+    same chunk of its phase (so element i is thread t of block b in each). Such a schedule is a
+    group without pathways, monitors or spike lists (1000 uncoupled HH neurons after
+    `drop-unread-lists`; docs/performance.md, "Clusters")."""
+    if not plan.steps or any(isinstance(step, ClearPlan) for step in plan.steps):
+        return False
+    accesses = {}
+    for step in plan.steps:
+        kernel = plan.kernels[step.kernel]
+        if not isinstance(kernel.space, Elements):
+            return False
+        accesses[step.kernel] = [(str(a.array) if a.array.name else a.array.owner, a) for a in kernel_accesses(kernel)]
+    written = {name for found in accesses.values() for name, access in found if access.mode == "write"}
+    for found in accesses.values():
+        for name, access in found:
+            if access.operator == "emit" or (name in written and access.index != "own"):
+                return False
+    firsts: dict[str, set[int]] = {}
+    for phase in tick_phases(plan):
+        first = 0
+        for index in phase:
+            step = plan.steps[index]
+            for name, _ in accesses[step.kernel]:
+                if name in written:
+                    firsts.setdefault(name, set()).add(first)
+            first += -(-max(1, _positions(plan, step.kernel)) // threads)
+    return all(len(chunks) == 1 for chunks in firsts.values())
+
+
 class _TickKernelBuilder:
     def __init__(self, text: CudaModuleText, shape: TickShape):
         self.text, self.lowered, self.plan = text, text.lowered, text.lowered.plan
@@ -400,6 +454,9 @@ class _TickKernelBuilder:
         # bar.red.popc: a block barrier that also counts the threads passing a true value
         self.counting_barrier = _intrinsic(self.builder, "llvm.nvvm.barrier0.popc", I32, [I32])
         self.fence_function = _intrinsic(self.builder, "llvm.nvvm.membar.gl", VOID, [])
+        if shape.cluster:
+            self.cluster_arrive = _intrinsic(self.builder, "llvm.nvvm.barrier.cluster.arrive", VOID, [])
+            self.cluster_wait = _intrinsic(self.builder, "llvm.nvvm.barrier.cluster.wait", VOID, [])
         zero = ir.Constant(I32, 0)
         self.first_thread = self.builder.icmp_unsigned("==", _sreg(self.builder, "tid.x"), zero)
         self.block_index = _sreg(self.builder, "ctaid.x")
@@ -421,6 +478,8 @@ class _TickKernelBuilder:
         self.phase_index = 0
         self.phase_resets: list[ir.Value] = []
         self.timers_at = timers_at(self.plan)
+        # no step reads another thread's writes: block barriers only, chunks in a fixed order
+        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads)
         if shape.grid:  # the chunk thread 0 took, for the whole block (`launch_phase`)
             self.shared_chunk = ir.GlobalVariable(module, I64, "spikec_ticks.chunk", addrspace=3)
             self.shared_chunk.linkage = "internal"
@@ -456,7 +515,13 @@ class _TickKernelBuilder:
         self.builder.call(self.barrier_function, [])
 
     def barrier(self) -> None:
-        """All threads of the launch have finished what came before (their global stores visible)."""
+        """All threads of the launch have finished what came before (their global stores visible).
+        A cluster's barrier (`barrier.cluster.arrive` releases, `.wait` acquires, at cluster scope)
+        waits for every thread of every block of the cluster, so it is a block barrier too."""
+        if self.shape.cluster:
+            self.builder.call(self.cluster_arrive, [])
+            self.builder.call(self.cluster_wait, [])
+            return
         self.block_barrier()
         if not self.shape.grid:
             return
@@ -478,8 +543,12 @@ class _TickKernelBuilder:
 
     def timed_barrier(self) -> None:
         """A barrier, then (with timers) the time since the previous one added to the next interval's
-        total: the word after the barrier counter and the intervals before it."""
-        self.barrier()
+        total: the word after the barrier counter and the intervals before it. With thread-local
+        ticks (`thread_local_ticks`) a block barrier (the timers then time block 0)."""
+        if self.thread_local:
+            self.block_barrier()
+        else:
+            self.barrier()
         if not self.shape.timers:
             return
         builder = self.builder
@@ -596,7 +665,9 @@ class _TickKernelBuilder:
         finishes takes the next from the phase's counter (thread 0's atomic add, shared with the
         block). Blocks that finish early take more chunks, so a phase
         costs about its work over the grid whatever the launches' sizes and costs (a static split
-        left most blocks waiting on the few with the longest rows; docs/performance.md).
+        left most blocks waiting on the few with the longest rows; docs/performance.md). With
+        thread-local ticks (`thread_local_ticks`) block b takes chunks b, b + blocks, ... instead,
+        so that an element is on the same thread in every phase and tick.
 
         Finding a chunk's launch: with up to INLINE_CHUNK_LAUNCHES launches every thread counts
         each launch's chunks (`chunks`) and compares the chunk with each range in turn; with more,
@@ -632,7 +703,7 @@ class _TickKernelBuilder:
         builder.store(builder.zext(self.block_index, I64), self.chunk_variable)  # block b: chunk b first
         loop = builder.append_basic_block("phase_chunk")
         work = builder.append_basic_block("phase_chunk_work")
-        more = builder.append_basic_block("phase_chunk_take")
+        more = None if self.thread_local else builder.append_basic_block("phase_chunk_take")
         done = builder.append_basic_block("phase_chunks_done")
         builder.branch(loop)
         builder.position_at_end(loop)
@@ -640,6 +711,11 @@ class _TickKernelBuilder:
         builder.cbranch(builder.icmp_unsigned("<", chunk, total), work, done)
         builder.position_at_end(work)
         run_chunk(chunk)
+        if self.thread_local:  # chunk c always on block c mod blocks, whatever the blocks' pace
+            builder.store(builder.add(chunk, blocks), self.chunk_variable)
+            builder.branch(loop)
+            builder.position_at_end(done)
+            return
         # more chunks than blocks: the next one from the phase's counter (uniform across the block)
         builder.cbranch(builder.icmp_unsigned(">", total, blocks), more, done)
         builder.position_at_end(more)
@@ -970,7 +1046,7 @@ def _positions(plan: ModulePlan, kernel: str) -> int:
 
 
 def requested(option: bool | str | None) -> bool | str | None:
-    """True (one block), "grid" or False when the option (else $SPIKEC_CUDA_TICK_KERNEL) forces a
+    """True (one block), "grid", "cluster" or False when the option (else $SPIKEC_CUDA_TICK_KERNEL) forces a
     path, None for the policy ('auto' or unset)."""
     source = "tick_kernel="
     if option is None:
@@ -982,13 +1058,14 @@ def requested(option: bool | str | None) -> bool | str | None:
         return True
     if word in ("0", "off", "false", "no"):
         return False
-    if word == "grid":
-        return "grid"
+    if word in ("grid", "cluster"):
+        return word
     if word == "auto":
         return None
     raise SpikecError(f"{source}{option!r} does not choose a CUDA path",
                       hint="give 1 (the one-block tick kernel), grid (the tick kernel on a grid of "
-                           "blocks), 0 (a launch per kernel) or 'auto'")
+                           "blocks), cluster (on one thread-block cluster), 0 (a launch per kernel) "
+                           "or 'auto'")
 
 
 def _block_setting() -> int | None:
@@ -1018,24 +1095,62 @@ def block_size(plan: ModulePlan) -> int:
     return min(MAX_BLOCK, max(32, -(-largest // whole) * whole))
 
 
-def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None) -> TickShape | None:
+def cluster_threads(plan: ModulePlan) -> int:
+    """Threads per block of the cluster shape: $SPIKEC_CUDA_TICK_BLOCK, else the largest kernel's
+    positions spread over CLUSTER_MAX_BLOCKS blocks, a power of two from 32 to GRID_BLOCK (it
+    divides the compaction's chunk, `compacts_in_tiles`). Why spread: a small compute-heavy
+    kernel (1000 HH neurons) is a latency chain per thread, so fewer threads per SM on more SMs
+    finish sooner (docs/performance.md, "Clusters")."""
+    given = _block_setting()
+    if given:
+        return given
+    largest = max((_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)),
+                  default=1)
+    threads = 32
+    while threads < GRID_BLOCK and threads * CLUSTER_MAX_BLOCKS < largest:
+        threads *= 2
+    return threads
+
+
+def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None,
+                      clusters: bool = False) -> TickShape | None:
     """The tick kernel's shape when the module runs on the tick kernel, None for the multi-kernel
-    path (module docstring: the policy and its overrides)."""
+    path (module docstring: the policy and its overrides); `clusters`: the GPU launches
+    thread-block clusters (sm_90 and later)."""
     forced = requested(option)
     if forced is False or not plan.clocks:
         return None
     timers = _timers_setting()
+    if forced == "cluster":
+        if not clusters:
+            raise SpikecError("the cluster tick kernel needs thread-block clusters (sm_90 or later); "
+                              "this GPU has none",
+                              hint=f"set {ENVIRONMENT} to grid, 1 (one block), 0 or auto")
+        return TickShape(cluster_threads(plan), grid=True, timers=timers, cluster=True)
     if forced == "grid":
         return TickShape(_block_setting() or GRID_BLOCK, grid=True, timers=timers)
     if forced:
         return TickShape(block_size(plan), timers=timers)
     positions = [_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)]
-    if max(positions, default=0) <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
+    largest = max(positions, default=0)
+    if largest <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
         return TickShape(block_size(plan), timers=timers)
+    if clusters and most_positions_in_a_phase(plan) <= CLUSTER_MAX_POSITIONS:
+        threads = cluster_threads(plan)
+        if most_launches_in_a_phase(plan) <= threads:
+            return TickShape(threads, grid=True, timers=timers, cluster=True)
     threads = _block_setting() or GRID_BLOCK
-    if max(positions, default=0) <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan) <= threads:
+    if largest <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan) <= threads:
         return TickShape(threads, grid=True, timers=timers)
     return None
+
+
+def most_positions_in_a_phase(plan: ModulePlan) -> int:
+    """The most positions the launches of one phase have together: a phase above a cluster's
+    threads takes more than one pass over it (the scale-0.1 microcircuit, 7717 neurons in one
+    phase and 55 sends in another, ran 0.237 on a cluster against 0.138 on the grid)."""
+    return max((sum(_positions(plan, plan.steps[index].kernel) for index in phase
+                    if isinstance(plan.steps[index], LaunchPlan)) for phase in tick_phases(plan)), default=0)
 
 
 def most_launches_in_a_phase(plan: ModulePlan) -> int:

@@ -118,6 +118,49 @@ kernel.schedule step() {
 """
 
 
+def own_elements(n: int, m: int, b_first: bool = False) -> str:
+    """State carried from tick to tick where each kernel touches only its own element: A.update
+    (n elements) and B.update (m, on a slower clock) in one phase, A.mirror (reading A.v) in the
+    next. With `b_first` A.update starts at B's last chunk in its phase and A.mirror at chunk 0,
+    so an element of A.v is on another thread in each phase."""
+    first, second = ("B", "A") if b_first else ("A", "B")
+    return f"""
+kernel.array @A.v {{length = {n}}} : f64
+kernel.array @A.w {{length = {n}}} : f64
+kernel.array @B.v {{length = {m}}} : f64
+kernel.clock @defaultclock {{dt = 0.001}}
+kernel.clock @slow {{dt = 0.003}}
+kernel.kernel @A.update {{space = elements({n})}} invariants() {{
+}} body(%i: i64) {{
+  %v = kernel.load @A.v[%i] : f64
+  %u = kernel.rand_uniform %i {{stream = 4, draw = 0}} : f64
+  %decay = kernel.constant 0.9 : f64
+  %kept = kernel.mul %v, %decay : f64
+  %next = kernel.add %kept, %u : f64
+  kernel.store @A.v[%i], %next : f64
+}}
+kernel.kernel @B.update {{space = elements({m})}} invariants() {{
+}} body(%i: i64) {{
+  %v = kernel.load @B.v[%i] : f64
+  %one = kernel.constant 1.0 : f64
+  %next = kernel.add %v, %one : f64
+  kernel.store @B.v[%i], %next : f64
+}}
+kernel.kernel @A.mirror {{space = elements({n})}} invariants() {{
+}} body(%i: i64) {{
+  %v = kernel.load @A.v[%i] : f64
+  %w = kernel.load @A.w[%i] : f64
+  %sum = kernel.add %w, %v : f64
+  kernel.store @A.w[%i], %sum : f64
+}}
+kernel.schedule step() {{
+  kernel.launch @{first}.update {{clock = @{'slow' if first == 'B' else 'defaultclock'}}}
+  kernel.launch @{second}.update {{clock = @{'slow' if second == 'B' else 'defaultclock'}}}
+  kernel.launch @A.mirror {{clock = @defaultclock}}
+}}
+"""
+
+
 def random_spikes(n: int, p: float = 0.3) -> str:
     """Element i spikes with probability p (uniform draws, so exact on every target); a second
     kernel over the spiking neurons re-emits every other one into a second list (position order)."""

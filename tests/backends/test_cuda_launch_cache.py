@@ -68,14 +68,14 @@ def keys_under(monkeypatch, module: Module, settings: dict[str, str]) -> str:
         monkeypatch.delenv(name, raising=False)
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    shape = cuda_tick_kernel.choose_tick_shape(ModulePlan(module), None)
+    shape = cuda_tick_kernel.choose_tick_shape(ModulePlan(module), None, clusters=True)
     return cuda_cache_key(module, "sm_90", CompileCache(None), cuda_rows.parse_row_lanes(None), shape)
 
 
 def test_each_knob_that_changes_the_program_changes_the_key(monkeypatch, kernel_irs):
     module = kernel_irs["brunel_hakim_heterog"]
     settings = [{"SPIKEC_CUDA_TICK_KERNEL": "0"}, {"SPIKEC_CUDA_TICK_KERNEL": "1"},
-                {"SPIKEC_CUDA_TICK_KERNEL": "grid"},
+                {"SPIKEC_CUDA_TICK_KERNEL": "grid"}, {"SPIKEC_CUDA_TICK_KERNEL": "cluster"},
                 {"SPIKEC_CUDA_TICK_KERNEL": "1", "SPIKEC_CUDA_TICK_BLOCK": "512"},
                 {"SPIKEC_CUDA_TICK_KERNEL": "grid", "SPIKEC_CUDA_TICK_BLOCK": "128"},
                 {"SPIKEC_CUDA_TICK_KERNEL": "1", "SPIKEC_CUDA_TICK_TIMERS": "1"},
@@ -205,12 +205,15 @@ class RecordingDriver:
             def max_active_blocks(self, threads, shared_bytes=0):
                 return 2
 
+            def max_active_clusters(self, blocks, threads):
+                return 1
+
         class Module(Handle):
             def function(self, name):
                 return Function(name)
 
         class Device(Handle):
-            arch, multiprocessor_count = "sm_90", 4
+            arch, multiprocessor_count, compute_capability = "sm_90", 4, (9, 0)
 
         class Context(Handle):
             @classmethod
@@ -223,20 +226,20 @@ class RecordingDriver:
                 record(stream)
                 return cls()
 
-        def launch(function, grid, block, args, stream=None, cooperative=False):
+        def launch(function, grid, block, args, stream=None, cooperative=False, cluster=0):
             described = tuple(("array", a.number, a.size, a.dtype.str) if isinstance(a, DeviceArray) else repr(a)
                               for a in args)
-            driver.launches.append((function.name, grid, block, described, cooperative))
+            driver.launches.append((function.name, grid, block, described, cooperative, cluster))
 
         self.DeviceArray, self.Module, self.Device, self.Context, self.Graph = (DeviceArray, Module, Device,
                                                                                  Context, Graph)
         self.Stream, self.launch = Handle, launch
-        self.PreparedLaunch = lambda function, grid, block, args, stream, cooperative=False: launch(
-            function, grid, block, args, stream, cooperative)
+        self.PreparedLaunch = lambda function, grid, block, args, stream, cooperative=False, cluster=0: launch(
+            function, grid, block, args, stream, cooperative, cluster)
         self.unavailable_reason = lambda: None
 
 
-@pytest.mark.parametrize("tick_kernel", [False, True, "grid"])
+@pytest.mark.parametrize("tick_kernel", [False, True, "grid", "cluster"])
 @pytest.mark.parametrize("model", ["brunel_hakim_heterog", "mushroom_body"])
 def test_an_executable_from_a_hit_launches_as_one_from_a_miss(monkeypatch, kernel_irs, tmp_path, model,
                                                                 tick_kernel):

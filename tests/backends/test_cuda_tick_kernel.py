@@ -19,7 +19,8 @@ from spikec.backends.cuda_codegen import generate_ptx
 from spikec.backends.cuda_tick_kernel import TickShape, choose_tick_shape, lower_for_tick_kernel
 from spikec.errors import SpikecError
 from tests.backends.helpers import assert_arrays_match
-from tests.backends.samples import GATHER, NOISY_LIF, TWO_CLOCKS, parsed, random_spikes, uniform_recorder
+from tests.backends.samples import (GATHER, NOISY_LIF, TWO_CLOCKS, own_elements, parsed, random_spikes,
+                                   uniform_recorder)
 from tests.backends.synapse_samples import synapse_arrays, synapse_module
 from tests.backends.test_cuda_codegen import PTXAS, needs_ptxas
 from tests.ir.kernel_generator import kernel_modules
@@ -65,9 +66,10 @@ def ptxas_report(ptx: str, tmp_path) -> str:
 # -- PTX (any machine) -------------------------------------------------------------------------------
 @needs_ptxas
 @pytest.mark.parametrize("text", SAMPLES, ids=["lif", "two-clocks", "gather", "uniforms", "spikes", "synapses"])
-@pytest.mark.parametrize("block, grid", [(1024, False), (256, False), (256, True)])
-def test_one_entry_that_assembles_within_the_block_register_budget(text, block, grid, tmp_path):
-    ptx = tick_ptx(parsed(text), block, grid)
+@pytest.mark.parametrize("block, grid, cluster", [(1024, False, False), (256, False, False), (256, True, False),
+                                                  (64, True, True)])
+def test_one_entry_that_assembles_within_the_block_register_budget(text, block, grid, cluster, tmp_path):
+    ptx = tick_ptx_shape(parsed(text), TickShape(block, grid, cluster=cluster))
     assert re.findall(r"\.visible \.entry (\w+)\(", ptx) == ["spikec_ticks"]
     assert re.search(rf"\.maxntid {block}\b", ptx)
     registers = int(re.search(r"Used (\d+) registers", ptxas_report(ptx, tmp_path)).group(1))
@@ -79,7 +81,7 @@ def entry_calls(shape: TickShape, text: str = TWO_CLOCKS) -> tuple[list[str], li
     llvm = str(lowered.llvm_module)
     body = llvm[llvm.index('@"spikec_ticks"('):]
     pattern = (r'call (?:void|i32) @"(spikec_k\d+_\w+|spikec_compact_i\d+|spikec_tile_\w+_i\d+|'
-               r'llvm\.nvvm\.barrier0(?:\.popc)?)"|(atomicrmw)')
+               r'llvm\.nvvm\.barrier0(?:\.popc)?|llvm\.nvvm\.barrier\.cluster\.\w+)"|(atomicrmw)')
     calls = ["grid" if atomic else call for call, atomic in re.findall(pattern, body)]
     return calls, lowered.errors
 
@@ -125,6 +127,67 @@ def test_the_grid_barrier_is_a_block_barrier_an_atomic_arrival_and_a_block_barri
     in_tiles = {"spikec_tile_scatter_i64": ["spikec_compact_i64"], "llvm.nvvm.barrier0.popc": []}
     assert [d for c in grid if c not in ("grid", "llvm.nvvm.barrier0") for d in in_tiles.get(c, [c])] == \
         [c for c in one_block if c != "llvm.nvvm.barrier0"]
+
+
+def test_the_cluster_barrier_replaces_the_grid_barrier():
+    """On a cluster each grid barrier (block barrier, atomic arrival, block barrier) becomes the
+    hardware's arrive and wait, which also waits for the block; the block barriers, the chunks'
+    atomic adds (one per phase with launches: two in TWO_CLOCKS) and the steps stay as on a grid."""
+    grid, _ = entry_calls(TickShape(64, grid=True))
+    cluster, _ = entry_calls(TickShape(64, grid=True, cluster=True))
+    barriers = grid.count("grid") - 2
+    assert cluster.count("grid") == 2
+    assert cluster.count("llvm.nvvm.barrier.cluster.arrive") == cluster.count("llvm.nvvm.barrier.cluster.wait") \
+        == barriers
+    assert cluster.count("llvm.nvvm.barrier0") == grid.count("llvm.nvvm.barrier0") - 2 * barriers
+    arrive_wait = ["llvm.nvvm.barrier.cluster.arrive", "llvm.nvvm.barrier.cluster.wait"]
+    assert [c for c in cluster if c not in arrive_wait + ["grid", "llvm.nvvm.barrier0"]] == \
+        [c for c in grid if c not in ("grid", "llvm.nvvm.barrier0")]
+    ptx = tick_ptx_shape(parsed(TWO_CLOCKS), TickShape(64, grid=True, cluster=True))
+    assert "barrier.cluster.arrive;" in ptx and "barrier.cluster.wait;" in ptx
+    assert "membar.gl" not in ptx
+
+
+def test_the_cluster_shape_is_chosen_with_clusters_between_one_block_and_its_limit(monkeypatch):
+    """Above one block's work and up to CLUSTER_MAX_POSITIONS positions per phase a GPU with clusters takes
+    the cluster, its blocks as small as spread the largest kernel over CLUSTER_MAX_BLOCKS;
+    without clusters, or above the limit, the grid; forcing it without clusters is an error."""
+    plan = ModulePlan(parsed(uniform_recorder(1000)))
+    monkeypatch.setattr(cuda_tick_kernel, "MAX_WORK", cuda_tick_kernel.work_per_tick(plan) - 1)
+    assert choose_tick_shape(plan, clusters=True) == TickShape(64, grid=True, cluster=True)
+    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    assert str(choose_tick_shape(plan, "cluster", clusters=True)) == "cluster64"
+    monkeypatch.setattr(cuda_tick_kernel, "CLUSTER_MAX_POSITIONS", 999)
+    assert choose_tick_shape(plan, clusters=True) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    sizes = {n: cuda_tick_kernel.cluster_threads(ModulePlan(parsed(uniform_recorder(n))))
+             for n in (100, 512, 513, 1000, 4096, 20_000)}
+    assert sizes == {100: 32, 512: 32, 513: 64, 1000: 64, 4096: 256, 20_000: 256}
+    with pytest.raises(SpikecError, match="thread-block clusters"):
+        choose_tick_shape(plan, "cluster")
+    with pytest.raises(ValueError, match="is a grid"):
+        TickShape(64, cluster=True)
+
+
+def test_ticks_where_each_thread_keeps_to_its_own_elements():
+    """Launches over elements that write only their own element and read what a step writes only
+    there, no lists, no clears, and each written array at the same chunk of every phase: the ticks
+    are thread-local. A list, a clear or a read of another element's value is not; nor an array
+    whose element is on another thread in another phase (`b_first`: A.update starts at B's last
+    chunk, A.mirror at chunk 0)."""
+    local = ModulePlan(parsed(own_elements(1000, 300)))
+    assert cuda_tick_kernel.thread_local_ticks(local, 64)
+    assert cuda_tick_kernel.thread_local_ticks(ModulePlan(parsed(uniform_recorder(500))), 32)
+    assert not cuda_tick_kernel.thread_local_ticks(ModulePlan(parsed(own_elements(1000, 300, b_first=True))), 64)
+    for text in (TWO_CLOCKS, NOISY_LIF, GATHER, synapse_module(300, 200, 4000)):
+        assert not cuda_tick_kernel.thread_local_ticks(ModulePlan(parsed(text)), 64)
+    # no grid barrier inside the tick loop and no chunk counter: only the barrier after the
+    # first tick's due flags (its atomic arrival, or the cluster's arrive and wait)
+    calls, _ = entry_calls(TickShape(64, grid=True), own_elements(1000, 300))
+    assert calls.count("grid") == 1
+    calls, _ = entry_calls(TickShape(64, grid=True, cluster=True), own_elements(1000, 300))
+    assert calls.count("grid") == 0 and calls.count("llvm.nvvm.barrier.cluster.wait") == 1
+    calls, _ = entry_calls(TickShape(64, grid=True), own_elements(1000, 300, b_first=True))
+    assert calls.count("grid") > 1
 
 
 def test_tiles_of_a_list_over_spikes_are_counted_after_a_grid_barrier(monkeypatch):
@@ -304,7 +367,7 @@ def both(module, arrays=None, seed=0, **options):
     options.setdefault("tick_kernel", True)
     options.setdefault("cache", NO_DISK)
     gpu = get_backend("cuda").executable(module, arrays, seed, **options)
-    assert gpu.tick_shape == cuda_tick_kernel.choose_tick_shape(gpu.plan, options["tick_kernel"])
+    assert gpu.tick_shape == cuda_tick_kernel.choose_tick_shape(gpu.plan, options["tick_kernel"], gpu.clusters)
     return CpuExecutable(module, arrays, seed, cache=NO_DISK), gpu
 
 
@@ -321,7 +384,7 @@ def compare(cpu, gpu, chunks, exact=True):
 
 
 # Around the block (1024 threads) and the compaction's chunk (8192 positions), all/none spiking.
-SHAPES = pytest.mark.parametrize("shape", [True, "grid"], ids=["block", "grid"])
+SHAPES = pytest.mark.parametrize("shape", [True, "grid", "cluster"], ids=["block", "grid", "cluster"])
 
 
 @pytest.mark.cuda
@@ -337,12 +400,14 @@ def test_spike_lists_match_the_cpu(n, p, shape):
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize("shape", ["grid", "cluster"])
 @pytest.mark.parametrize("block", ["32", "256"])
-def test_more_chunks_than_blocks_on_the_grid(block, monkeypatch):
+def test_more_chunks_than_blocks_on_the_grid(block, shape, monkeypatch):
     """200,000 positions are 782 chunks of 256 (6250 of 32): more than the blocks the GPU holds at
-    once, so blocks take chunks from the phase's counter, tick after tick (the counter reset)."""
+    once (or a cluster has), so blocks take chunks from the phase's counter, tick after tick (the
+    counter reset)."""
     monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
-    cpu, gpu = both(parsed(random_spikes(200_000, 0.3)), seed=3, tick_kernel="grid")
+    cpu, gpu = both(parsed(random_spikes(200_000, 0.3)), seed=3, tick_kernel=shape)
     positions = max(launch.position_capacity for launch in gpu.program.launch.kernels)
     assert -(-positions // int(block)) > gpu.tick_blocks
     compare(cpu, gpu, (1, 2, 9))
@@ -355,6 +420,20 @@ def test_blocks_smaller_than_the_positions(block, monkeypatch):
     cpu, gpu = both(parsed(random_spikes(3000)), seed=2)
     assert gpu.tick_shape.threads == int(block)
     compare(cpu, gpu, (1, 7, 20))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("shape", ["grid", "cluster"])
+@pytest.mark.parametrize("block", ["32", "256"])
+@pytest.mark.parametrize("b_first", [False, True], ids=["thread-local", "not-thread-local"])
+def test_thread_local_ticks_match_the_cpu(b_first, block, shape, monkeypatch):
+    """5000 elements are 157 chunks of 32: more than the blocks, which take them in a fixed order;
+    B on a slower clock; the same module with A's elements on other threads in each phase keeps
+    its barriers. Compared after each run of ticks."""
+    monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
+    cpu, gpu = both(parsed(own_elements(5000, 700, b_first)), seed=4, tick_kernel=shape)
+    assert cuda_tick_kernel.thread_local_ticks(gpu.plan, int(block)) is not b_first
+    compare(cpu, gpu, (1, 2, 7, 30))
 
 
 @pytest.mark.cuda
@@ -387,21 +466,23 @@ def test_the_chunk_table_matches_the_cpu(model, monkeypatch):
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize("shape", ["grid", "cluster"])
 @pytest.mark.parametrize("block", ["32", "256"])
 @pytest.mark.parametrize("model", ["spikes-20000", "spikes-8193-all", "spikes-3000-none", "clears-in-the-phase",
                                    "two-clocks", "synapses"])
-def test_every_compaction_in_tiles_matches_the_cpu(model, block, monkeypatch):
+def test_every_compaction_in_tiles_matches_the_cpu(model, block, shape, monkeypatch):
     """Every grid compaction by tiles (TILED_COMPACTION_MIN_TILES forced to 0): lists of fixed
     positions counted in their emitting chunks, lists over spikes by the count function, both in
     one phase (random_spikes); a clear of the list in the emitter's phase, due or not on the
     emitter's ticks (CLEAR_ON_ANOTHER_CLOCK: the count before must not race with it); partial,
-    full and empty tiles, 32 and 256 threads (chunks of 32 and 256 positions per tile's 8)."""
+    full and empty tiles, 32 and 256 threads (chunks of 32 and 256 positions per tile's 8), on
+    a grid and on a cluster."""
     from tests.backends.test_cuda_executable import CLEAR_ON_ANOTHER_CLOCK
     from tests.backends.test_synapse_spaces_cuda import compare as compare_synapses
 
     monkeypatch.setattr(cuda_tick_kernel, "TILED_COMPACTION_MIN_TILES", 0)
     monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
-    options = {"tick_kernel": "grid", "cache": CompileCache(None)}
+    options = {"tick_kernel": shape, "cache": CompileCache(None)}
     if model == "synapses":
         module, arrays = parsed(synapse_module(300, 200, 4000)), synapse_arrays(300, 200, 4000, seed=5)
         cpu, gpu = both(module, arrays, 5, **options)

@@ -44,9 +44,11 @@ def run_on(device: str, model, **kwargs) -> dict:
         "push-delayed", "pull-accumulate", "pull-non-commutative", "stdp", "summed",
         "ring-refractory", "ring-counted", "queue-counted", "queue-non-commutative",
         "queue-on-post", "ring-on-post", "stdp-delays", "stdp-delays-queue", "rings-merged"])
-@pytest.mark.parametrize("tick_kernel", ["0", "1", "grid"], ids=["launches", "tick-kernel", "grid-tick-kernel"])
+@pytest.mark.parametrize("tick_kernel", ["0", "1", "grid", "cluster"],
+                         ids=["launches", "tick-kernel", "grid-tick-kernel", "cluster-tick-kernel"])
 def test_gpu_matches_cpu(model, kwargs, tick_kernel, monkeypatch):
-    """Both CUDA paths: a launch per kernel, and the one-block tick kernel (`cuda_tick_kernel`)."""
+    """Every CUDA path: a launch per kernel, and the tick kernel (`cuda_tick_kernel`) on one
+    block, on a grid and on a cluster."""
     cpu = run_on("cpu", model, **kwargs)
     monkeypatch.setenv("SPIKEC_CUDA_TICK_KERNEL", tick_kernel)
     gpu = run_on("cuda", model, **kwargs)
