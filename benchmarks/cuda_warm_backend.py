@@ -71,7 +71,7 @@ def measure(model: str, arch: str) -> dict:
         pass
     imported = time.perf_counter()
     plan = ModulePlan(module)
-    shape = cuda_tick_kernel.choose_tick_shape(plan, None, clusters=int(arch.removeprefix("sm_").rstrip("af")) >= 90)
+    shape = cuda_tick_kernel.choose_tick_shape(plan, None, clusters=cuda_tick_kernel.has_clusters(arch))
     planned = time.perf_counter()
     program = compile_cuda(module, arch, None, cuda_rows.parse_row_lanes(None), shape)
     done = time.perf_counter()

@@ -151,14 +151,15 @@ class CudaExecutable(Executable):
         self.context = cuda.Context.primary(device)
         # Threads per push row: "auto" (per kernel), or forced (`cuda_rows`; 1 = one per source).
         self.row_lanes = cuda_rows.parse_row_lanes(row_lanes)
-        # Small and middle networks run every tick of a `run` in one launch, of one block or of a
-        # grid (`cuda_tick_kernel`: the policy, SPIKEC_CUDA_TICK_KERNEL or `tick_kernel=`); None:
-        # a launch per kernel.
-        # thread-block clusters (sm_90 and later) give the tick kernel its cluster shape
-        self.clusters = cuda.Device(device).compute_capability >= (9, 0)
+        arch = arch or cuda.Device(device).arch
+        # thread-block clusters (sm_90 and later, in the GPU and in the PTX's target) give the tick
+        # kernel its cluster shape
+        self.clusters = cuda_tick_kernel.has_clusters(cuda.Device(device).arch) and cuda_tick_kernel.has_clusters(arch)
+        # Small and middle networks run every tick of a `run` in one launch, of one block, one
+        # cluster or a grid (`cuda_tick_kernel`: the policy, SPIKEC_CUDA_TICK_KERNEL or
+        # `tick_kernel=`); None: a launch per kernel.
         self.tick_shape = cuda_tick_kernel.choose_tick_shape(self.plan, tick_kernel, self.clusters)
-        self.program = compile_cuda(module, arch or cuda.Device(device).arch, cache, self.row_lanes,
-                                    self.tick_shape)
+        self.program = compile_cuda(module, arch, cache, self.row_lanes, self.tick_shape)
         self.multiprocessors = cuda.Device(device).multiprocessor_count
         self.cu_module = cuda.Module(self.program.ptx, name="spikec", max_registers=max_registers())
         host = self.plan.check_arrays(arrays)

@@ -1095,6 +1095,11 @@ def block_size(plan: ModulePlan) -> int:
     return min(MAX_BLOCK, max(32, -(-largest // whole) * whole))
 
 
+def has_clusters(arch: str) -> bool:
+    """Whether PTX for `arch` ('sm_90', 'sm_90a', 'sm_100') may use thread-block clusters."""
+    return int(arch.removeprefix("sm_").rstrip("abf")) >= 90
+
+
 def cluster_threads(plan: ModulePlan) -> int:
     """Threads per block of the cluster shape: $SPIKEC_CUDA_TICK_BLOCK, else the largest kernel's
     positions spread over CLUSTER_MAX_BLOCKS blocks, a power of two from 32 to GRID_BLOCK (it

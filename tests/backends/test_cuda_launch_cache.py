@@ -213,7 +213,7 @@ class RecordingDriver:
                 return Function(name)
 
         class Device(Handle):
-            arch, multiprocessor_count, compute_capability = "sm_90", 4, (9, 0)
+            arch, multiprocessor_count = "sm_90", 4
 
         class Context(Handle):
             @classmethod

@@ -164,6 +164,8 @@ def test_the_cluster_shape_is_chosen_with_clusters_between_one_block_and_its_lim
     assert sizes == {100: 32, 512: 32, 513: 64, 1000: 64, 4096: 256, 20_000: 256}
     with pytest.raises(SpikecError, match="thread-block clusters"):
         choose_tick_shape(plan, "cluster")
+    assert [cuda_tick_kernel.has_clusters(arch) for arch in ("sm_80", "sm_89", "sm_90", "sm_90a", "sm_100")] == \
+        [False, False, True, True, True]
     with pytest.raises(ValueError, match="is a grid"):
         TickShape(64, cluster=True)
 
