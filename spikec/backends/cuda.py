@@ -151,10 +151,11 @@ class CudaExecutable(Executable):
         self.context = cuda.Context.primary(device)
         # Threads per push row: "auto" (per kernel), or forced (`cuda_rows`; 1 = one per source).
         self.row_lanes = cuda_rows.parse_row_lanes(row_lanes)
-        arch = arch or cuda.Device(device).arch
+        device_arch = cuda.Device(device).arch
+        arch = arch or device_arch
         # thread-block clusters (sm_90 and later, in the GPU and in the PTX's target) give the tick
         # kernel its cluster shape
-        self.clusters = cuda_tick_kernel.has_clusters(cuda.Device(device).arch) and cuda_tick_kernel.has_clusters(arch)
+        self.clusters = cuda_tick_kernel.has_clusters(device_arch) and cuda_tick_kernel.has_clusters(arch)
         # Small and middle networks run every tick of a `run` in one launch, of one block, one
         # cluster or a grid (`cuda_tick_kernel`: the policy, SPIKEC_CUDA_TICK_KERNEL or
         # `tick_kernel=`); None: a launch per kernel.

@@ -386,7 +386,7 @@ def step_accesses(plan: ModulePlan, kernel: str) -> tuple[set[str], set[str], se
     written (sends of step t) and read (delivery at t + d) in different ticks."""
     reads, writes, emits = set(), set(), set()
     for access in kernel_accesses(plan.kernels[kernel]):
-        name = str(access.array) if access.array.name else access.array.owner
+        name = _array_name(access)
         if "ring_lead" in plan.arrays[name].attributes:
             continue
         if access.operator == "emit":
@@ -398,7 +398,12 @@ def step_accesses(plan: ModulePlan, kernel: str) -> tuple[set[str], set[str], se
     return reads, writes, emits
 
 
-def thread_local_ticks(plan: ModulePlan, threads: int) -> bool:
+def _array_name(access) -> str:
+    """The module's name of the array an `Access` of `kernel_accesses` touches (`G.v`)."""
+    return str(access.array) if access.array.name else access.array.owner
+
+
+def thread_local_ticks(plan: ModulePlan, threads: int, phases: list[list[int]] | None = None) -> bool:
     """Whether no step of a tick reads what another thread wrote, so that on a grid (or cluster)
     whose blocks take their chunks in a fixed order (`_TickKernelBuilder.launch_phase`) the
     phases need no grid barrier between them, nor the ticks: every launch is over elements, emits
@@ -406,7 +411,7 @@ def thread_local_ticks(plan: ModulePlan, threads: int) -> bool:
     element; no clears; and every launch that touches an array some step writes starts at the
     same chunk of its phase (so element i is thread t of block b in each). Such a schedule is a
     group without pathways, monitors or spike lists (1000 uncoupled HH neurons after
-    `drop-unread-lists`; docs/performance.md, "Clusters")."""
+    `drop-unread-lists`; docs/performance.md, "Clusters"). `phases`: `tick_phases`, where known."""
     if not plan.steps or any(isinstance(step, ClearPlan) for step in plan.steps):
         return False
     accesses = {}
@@ -414,14 +419,14 @@ def thread_local_ticks(plan: ModulePlan, threads: int) -> bool:
         kernel = plan.kernels[step.kernel]
         if not isinstance(kernel.space, Elements):
             return False
-        accesses[step.kernel] = [(str(a.array) if a.array.name else a.array.owner, a) for a in kernel_accesses(kernel)]
+        accesses[step.kernel] = [(_array_name(access), access) for access in kernel_accesses(kernel)]
     written = {name for found in accesses.values() for name, access in found if access.mode == "write"}
     for found in accesses.values():
         for name, access in found:
             if access.operator == "emit" or (name in written and access.index != "own"):
                 return False
     firsts: dict[str, set[int]] = {}
-    for phase in tick_phases(plan):
+    for phase in phases or tick_phases(plan):
         first = 0
         for index in phase:
             step = plan.steps[index]
@@ -479,14 +484,14 @@ class _TickKernelBuilder:
         self.phase_resets: list[ir.Value] = []
         self.timers_at = timers_at(self.plan)
         # no step reads another thread's writes: block barriers only, chunks in a fixed order
-        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads)
+        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads, self.phases)
         if shape.grid:  # the chunk thread 0 took, for the whole block (`launch_phase`)
             self.shared_chunk = ir.GlobalVariable(module, I64, "spikec_ticks.chunk", addrspace=3)
             self.shared_chunk.linkage = "internal"
             self.shared_chunk.initializer = ir.Constant(I64, ir.Undefined)
             self.chunk_variable = self.builder.alloca(I64, name="chunk")
             # the chunk table (`chunk_table`): launches' first chunks, the warps' sums of counts
-            most = most_launches_in_a_phase(self.plan)
+            most = most_launches_in_a_phase(self.plan, self.phases)
             if most > shape.threads:  # the policy does not choose the grid then; forced, it cannot run
                 raise SpikecError(f"the grid tick kernel has a phase of {most} launches, more than its "
                                   f"{shape.threads} threads per block can count",
@@ -1041,6 +1046,11 @@ def work_per_tick(plan: ModulePlan) -> int:
                for step in plan.steps if isinstance(step, LaunchPlan))
 
 
+def largest_positions(plan: ModulePlan) -> int:
+    """The most positions one launch of the schedule has (0: no launch)."""
+    return max((_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)), default=0)
+
+
 def _positions(plan: ModulePlan, kernel: str) -> int:
     return kernel_abi(plan, plan.kernels[kernel], kernel).position_capacity
 
@@ -1089,8 +1099,7 @@ def block_size(plan: ModulePlan) -> int:
     given = _block_setting()
     if given:
         return given
-    largest = max((_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)),
-                  default=1)
+    largest = max(1, largest_positions(plan))
     whole = 256 if largest > 256 else 32
     return min(MAX_BLOCK, max(32, -(-largest // whole) * whole))
 
@@ -1109,8 +1118,7 @@ def cluster_threads(plan: ModulePlan) -> int:
     given = _block_setting()
     if given:
         return given
-    largest = max((_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)),
-                  default=1)
+    largest = max(1, largest_positions(plan))
     threads = 32
     while threads < GRID_BLOCK and threads * CLUSTER_MAX_BLOCKS < largest:
         threads *= 2
@@ -1136,32 +1144,35 @@ def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None,
         return TickShape(_block_setting() or GRID_BLOCK, grid=True, timers=timers)
     if forced:
         return TickShape(block_size(plan), timers=timers)
-    positions = [_positions(plan, step.kernel) for step in plan.steps if isinstance(step, LaunchPlan)]
-    largest = max(positions, default=0)
+    largest = largest_positions(plan)
     if largest <= MAX_POSITIONS and work_per_tick(plan) <= MAX_WORK:
         return TickShape(block_size(plan), timers=timers)
-    if clusters and most_positions_in_a_phase(plan) <= CLUSTER_MAX_POSITIONS:
+    phases = tick_phases(plan)  # once: the dependency analysis of every step
+    if clusters and most_positions_in_a_phase(plan, phases) <= CLUSTER_MAX_POSITIONS:
         threads = cluster_threads(plan)
-        if most_launches_in_a_phase(plan) <= threads:
+        if most_launches_in_a_phase(plan, phases) <= threads:
             return TickShape(threads, grid=True, timers=timers, cluster=True)
     threads = _block_setting() or GRID_BLOCK
-    if largest <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan) <= threads:
+    if largest <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan, phases) <= threads:
         return TickShape(threads, grid=True, timers=timers)
     return None
 
 
-def most_positions_in_a_phase(plan: ModulePlan) -> int:
-    """The most positions the launches of one phase have together: a phase above a cluster's
-    threads takes more than one pass over it (the scale-0.1 microcircuit, 7717 neurons in one
-    phase and 55 sends in another, ran 0.237 on a cluster against 0.138 on the grid)."""
+def most_positions_in_a_phase(plan: ModulePlan, phases: list[list[int]] | None = None) -> int:
+    """The most positions the launches of one phase (of `phases`, else `tick_phases`) have
+    together: a phase above a cluster's threads takes more than one pass over it (the scale-0.1
+    microcircuit, 7717 neurons in one phase and 55 sends in another, ran 0.237 on a cluster
+    against 0.138 on the grid)."""
     return max((sum(_positions(plan, plan.steps[index].kernel) for index in phase
-                    if isinstance(plan.steps[index], LaunchPlan)) for phase in tick_phases(plan)), default=0)
-
-
-def most_launches_in_a_phase(plan: ModulePlan) -> int:
-    """The grid's chunk table has a thread count each launch of a phase (`chunk_table`)."""
-    return max((sum(isinstance(plan.steps[index], LaunchPlan) for index in phase) for phase in tick_phases(plan)),
+                    if isinstance(plan.steps[index], LaunchPlan)) for phase in phases or tick_phases(plan)),
                default=0)
+
+
+def most_launches_in_a_phase(plan: ModulePlan, phases: list[list[int]] | None = None) -> int:
+    """The grid's chunk table has a thread count each launch of a phase (of `phases`, else
+    `tick_phases`; `chunk_table`)."""
+    return max((sum(isinstance(plan.steps[index], LaunchPlan) for index in phase)
+                for phase in phases or tick_phases(plan)), default=0)
 
 
 def _timers_setting() -> bool:

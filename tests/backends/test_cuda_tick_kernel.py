@@ -309,7 +309,7 @@ def test_a_phase_with_more_launches_than_threads_keeps_launches(monkeypatch):
     plan = ModulePlan(parsed(random_spikes(20_000)))
     assert cuda_tick_kernel.most_launches_in_a_phase(plan) == 1
     assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, True)
-    monkeypatch.setattr(cuda_tick_kernel, "most_launches_in_a_phase", lambda plan: 300)
+    monkeypatch.setattr(cuda_tick_kernel, "most_launches_in_a_phase", lambda plan, phases=None: 300)
     assert choose_tick_shape(plan) is None
     with pytest.raises(SpikecError, match="phase of 300 launches, more than its 256 threads") as error:
         lower_for_tick_kernel(plan, TickShape(256, grid=True))
