@@ -105,6 +105,11 @@ GRID_BLOCK = 256  # threads per block of the grid: push rows take up to 256 lane
 # "Clusters").
 CLUSTER_MAX_BLOCKS = 16
 CLUSTER_MAX_POSITIONS = CLUSTER_MAX_BLOCKS * GRID_BLOCK
+# Blocks a grid of thread-local ticks (`thread_local_ticks`) spreads its largest launch over at
+# least, with blocks of 32 to GRID_BLOCK threads (`spread_threads`): COBAHH 1e4 ran 0.0166-0.0168
+# with 64 or 128 threads against 0.0184 with 256 (40 chunks for the H100's 132 SMs; H100,
+# docs/performance.md "Thread ticks").
+THREAD_TICK_BLOCKS = 128
 GRID_MAX_LANES = 1024  # on the grid, a long push row's lanes may span chunks (`grid_lanes`)
 CHUNK_FIELDS = 5  # words per launch in a phase's chunk descriptions (`chunk_descriptions`)
 # Up to this many launches a phase finds a chunk's launch inline, above through its chunk table
@@ -181,10 +186,13 @@ class TickKernelHooks(CudaHooks):
     def __init__(self, plan: ModulePlan, shape: TickShape, *arguments):
         super().__init__(plan, *arguments)
         self.shape = shape
+        self.thread_ticks = thread_ticks(plan, shape)
         # On a grid, a kernel runs one chunk at a time (`_TickKernelBuilder.launch_phase`): its
         # function takes the chunk's index and the launch's chunk count as trailing parameters,
-        # its block index and block count in a grid of chunks.
-        self.trailing_parameters = (I64, I64) if shape.grid else ()
+        # its block index and block count in a grid of chunks. Last, on every shape: where it
+        # reads the clocks' words (`clock_word`): the block's copy, or the thread's own in a
+        # tick kernel whose threads run their ticks alone (`_TickKernelBuilder.build_thread_ticks`).
+        self.trailing_parameters = (I64, I64, _PTR) if shape.grid else (_PTR,)
 
     def row_lanes(self, plan: ModulePlan, kernel) -> int:
         # One block: a row's group of lanes must lie within the block and the groups must tile it,
@@ -206,22 +214,27 @@ class TickKernelHooks(CudaHooks):
 
     def element_range(self, builder: ir.IRBuilder) -> tuple[ir.Value, ir.Value]:
         thread, size = builder.zext(_sreg(builder, "tid.x"), I64), builder.zext(_sreg(builder, "ntid.x"), I64)
+        if self.thread_ticks:
+            # the block's size as a constant: a chunk's stride then covers the launch, so LLVM
+            # sees one pass of the strided loop in the tick loop (`build_thread_ticks`). Not on
+            # the other shapes: it made the scale-0.1 microcircuit 20% slower (docs/performance.md)
+            size = ir.Constant(I64, self.shape.threads)
         if not self.shape.grid:
             return thread, size
-        block, blocks = builder.function.args[-2:]  # the chunk and the chunks (trailing_parameters)
+        block, blocks = builder.function.args[-3:-1]  # the chunk and the chunks (trailing_parameters)
         return builder.add(builder.mul(block, size), thread), builder.mul(size, blocks)
 
     def clock_word(self, builder: ir.IRBuilder, state: ir.Value, slot: ir.Value) -> ir.Value:
-        # the block's copy (`clock_words`): thread 0 of block 0 writes the state's words for the
-        # next tick while other blocks may already run its first phase
-        words = clock_words(builder.module, self.plan)
-        return builder.load(builder.gep(words, [ir.Constant(I64, 0), slot]), typ=I64)
+        # not the state's: thread 0 of block 0 writes the state's words for the next tick while
+        # other blocks may already run its first phase (the last trailing parameter)
+        words = builder.function.args[-1]
+        return builder.load(builder.gep(words, [slot], source_etype=I64), typ=I64)
 
     def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:
         if not self.shape.grid:
             return super().is_first_invocation(builder)
         first = builder.icmp_signed("==", _sreg(builder, "tid.x"), ir.Constant(I32, 0))
-        return builder.and_(first, builder.icmp_signed("==", builder.function.args[-2], ir.Constant(I64, 0)))
+        return builder.and_(first, builder.icmp_signed("==", builder.function.args[-3], ir.Constant(I64, 0)))
 
 
 def clock_words(module: ir.Module, plan: ModulePlan) -> ir.GlobalVariable:
@@ -403,6 +416,13 @@ def _array_name(access) -> str:
     return str(access.array) if access.array.name else access.array.owner
 
 
+def thread_ticks(plan: ModulePlan, shape: TickShape, phases: list[list[int]] | None = None) -> bool:
+    """Whether `spikec_ticks` of `shape` runs each thread's ticks alone
+    (`_TickKernelBuilder.build_thread_ticks`): a grid or cluster whose ticks are thread-local, without
+    timers (they time a tick's intervals, which needs the ticks in step)."""
+    return shape.grid and not shape.timers and thread_local_ticks(plan, shape.threads, phases)
+
+
 def thread_local_ticks(plan: ModulePlan, threads: int, phases: list[list[int]] | None = None) -> bool:
     """Whether no step of a tick reads what another thread wrote, so that on a grid (or cluster)
     whose blocks take their chunks in a fixed order (`_TickKernelBuilder.launch_phase`) the
@@ -448,6 +468,11 @@ class _TickKernelBuilder:
         mark_entry(self.function)
         # The register budget follows from the block size: 65536 / block per thread.
         module.add_named_metadata("nvvm.annotations", [self.function, "maxntidx", ir.Constant(I32, shape.threads)])
+        self.phases = tick_phases(self.plan)
+        # no step reads another thread's writes: block barriers only, chunks in a fixed order
+        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads, self.phases)
+        # ... and each thread runs its element's ticks alone (`build_thread_ticks`)
+        self.thread_ticks = self.thread_local and not shape.timers
         self.table, self.state, self.counter, self.ticks = self.function.args
         self.slots = {name: index for index, name in enumerate(self.arrays)}
         for index, key in enumerate(self.emits):
@@ -473,18 +498,16 @@ class _TickKernelBuilder:
         words = clock_words(module, self.plan)
         first = self.builder.gep(words, [ir.Constant(I64, 0), ir.Constant(I64, 0)])
         self.local_state = self.builder.addrspacecast(first, _PTR)
+        self.clock_pointer = self.local_state  # what the launches read their clocks from
         self.tiled: dict[tuple[str, str], TiledList] = {}  # the phase's lists compacted in tiles
         self.intervals = tick_intervals(self.plan) if shape.timers else []
         self.interval = 0
         self.timed_launches = tick_launches(self.plan) if shape.timers else []
         self.launch_index = 0
         # the phases' chunk counters follow the barrier counter; the timers follow them
-        self.phases = tick_phases(self.plan)
         self.phase_index = 0
         self.phase_resets: list[ir.Value] = []
         self.timers_at = timers_at(self.plan)
-        # no step reads another thread's writes: block barriers only, chunks in a fixed order
-        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads, self.phases)
         if shape.grid:  # the chunk thread 0 took, for the whole block (`launch_phase`)
             self.shared_chunk = ir.GlobalVariable(module, I64, "spikec_ticks.chunk", addrspace=3)
             self.shared_chunk.linkage = "internal"
@@ -592,6 +615,9 @@ class _TickKernelBuilder:
 
     # -- the entry ---------------------------------------------------------------------------------
     def build(self) -> None:
+        if self.thread_ticks:
+            self.build_thread_ticks()
+            return
         builder = self.builder
         with builder.if_then(self.first_of_grid):
             self.tick_begin()
@@ -625,6 +651,71 @@ class _TickKernelBuilder:
         builder.position_at_end(done)
         builder.ret_void()
 
+    def build_thread_ticks(self) -> None:
+        """The loops exchanged for thread-local ticks (`thread_local_ticks`, no timers): block b
+        takes chunks b, b + blocks, ... and its threads run every tick of the launch on their
+        element of the chunk, each with its own copy of the clocks' words, then the next chunk:
+
+            every thread: the state's clock words, the first tick's due flags; a barrier
+            for each of the block's chunks:  clocks := the launch's first
+                for each tick:  each phase's launch of the chunk;  advance the clocks
+            thread 0 of block 0: its clocks (the last tick's) into the state
+
+        Why: an element's state is then loaded and stored by the same thread tick after tick,
+        from its L1 (or registers, where the single clock lets LLVM see every store execute),
+        not from DRAM once per tick: a state-update-bound network runs on the SMs' arithmetic
+        instead of the memory bandwidth, and no barrier or clock update is shared by threads
+        (docs/performance.md, "Thread ticks"). Same results: each element goes through the same
+        operations in the same order, and a launch reads only its own element's writes."""
+        builder, plan = self.builder, self.plan
+        words = ir.ArrayType(I64, plan.due_slot(len(plan.clocks)))
+        origin = [ir.Constant(I64, 0), ir.Constant(I64, 0)]
+        first_clocks = builder.gep(builder.alloca(words, name="first_clocks"), origin)
+        clocks = builder.gep(builder.alloca(words, name="thread_clocks"), origin)
+        self.copy_clock_words(self.state, first_clocks)
+        self.set_due_flags(first_clocks)
+        self.barrier()  # every thread has read the state's words before block 0 writes them back
+        self.clock_pointer = clocks
+        launches = []  # per phase: (step, first chunk, chunks) of each launch, in chunk order
+        for phase in self.phases:
+            first, found = 0, []
+            for index in phase:
+                step = self.plan.steps[index]
+                count = self.chunk_description(step)[4]
+                found.append((step, first, count))
+                first += count
+            launches.append(found)
+        most = max(sum(count for _, _, count in found) for found in launches)
+        blocks = builder.zext(self.blocks, I64)
+        builder.store(builder.zext(self.block_index, I64), self.chunk_variable)
+        loop = builder.append_basic_block("thread_chunk")
+        work = builder.append_basic_block("thread_chunk_work")
+        done = builder.append_basic_block("thread_chunks_done")
+        builder.branch(loop)
+        builder.position_at_end(loop)
+        chunk = builder.load(self.chunk_variable, typ=I64)
+        builder.cbranch(builder.icmp_unsigned("<", chunk, ir.Constant(I64, most)), work, done)
+        builder.position_at_end(work)
+        self.copy_clock_words(first_clocks, clocks)
+        tick, ticks_done = tick_loop(builder, self.ticks)
+        for found in launches:
+            for step, first, count in found:
+                mine = builder.and_(builder.icmp_unsigned("<=", ir.Constant(I64, first), chunk),
+                                    builder.icmp_unsigned("<", chunk, ir.Constant(I64, first + count)))
+                with builder.if_then(mine):
+                    self.launch(step, [builder.sub(chunk, ir.Constant(I64, first)), ir.Constant(I64, count)])
+        advance_steps(builder, plan, clocks, [self.due_flag(c.index, clocks) for c in plan.clocks])
+        self.set_due_flags(clocks)
+        tick.add_incoming(builder.add(tick, ir.Constant(I64, 1)), builder.block)
+        builder.branch(tick.parent)
+        builder.position_at_end(ticks_done)
+        builder.store(builder.add(chunk, blocks), self.chunk_variable)
+        builder.branch(loop)
+        builder.position_at_end(done)
+        with builder.if_then(self.first_of_grid):  # block 0 took chunk 0: its clocks are the last tick's
+            self.copy_clock_words(clocks, self.state)
+        builder.ret_void()
+
     # -- thread 0's parts of a tick (`Interpreter.tick`) -------------------------------------------
     def copy_clock_words(self, source: ir.Value, target: ir.Value) -> None:
         """The clocks' steps and due flags from one state layout to the other (`clock_words`)."""
@@ -632,9 +723,10 @@ class _TickKernelBuilder:
             value = self.builder.load(state_pointer(self.builder, source, slot), typ=I64)
             self.builder.store(value, state_pointer(self.builder, target, slot))
 
-    def due_flag(self, clock: int) -> ir.Value:
-        """i1: `clock` is due this tick (the block's copy)."""
-        word = self.builder.load(state_pointer(self.builder, self.local_state, self.plan.due_slot(clock)), typ=I64)
+    def due_flag(self, clock: int, words: ir.Value | None = None) -> ir.Value:
+        """i1: `clock` is due this tick (in `words`, else the block's copy)."""
+        words = self.local_state if words is None else words
+        word = self.builder.load(state_pointer(self.builder, words, self.plan.due_slot(clock)), typ=I64)
         return self.builder.icmp_signed("!=", word, ir.Constant(I64, 0))
 
     def set_due_flags(self, state: ir.Value) -> None:
@@ -887,7 +979,8 @@ class _TickKernelBuilder:
         arguments += [self.pointer((key, part)) for key in keys for part in range(3)]
         arguments += parameter_constants(abi.parameter_types, step.parameters)
         started = builder.call(self.globaltimer, []) if self.shape.timers else None
-        builder.call(self.lowered.llvm_module.get_global(abi.function_name), arguments + grid_part)
+        builder.call(self.lowered.llvm_module.get_global(abi.function_name),
+                     arguments + grid_part + [self.clock_pointer])
         if started is not None:
             self.time_launch(started)
         for key in keys:
@@ -1115,12 +1208,15 @@ def cluster_threads(plan: ModulePlan) -> int:
     divides the compaction's chunk, `compacts_in_tiles`). Why spread: a small compute-heavy
     kernel (1000 HH neurons) is a latency chain per thread, so fewer threads per SM on more SMs
     finish sooner (docs/performance.md, "Clusters")."""
-    given = _block_setting()
-    if given:
-        return given
+    return _block_setting() or spread_threads(plan, CLUSTER_MAX_BLOCKS)
+
+
+def spread_threads(plan: ModulePlan, blocks: int) -> int:
+    """The fewest threads per block, a power of two from 32 to GRID_BLOCK, that give the largest
+    kernel's positions at most `blocks` blocks (GRID_BLOCK where that is not enough)."""
     largest = max(1, largest_positions(plan))
     threads = 32
-    while threads < GRID_BLOCK and threads * CLUSTER_MAX_BLOCKS < largest:
+    while threads < GRID_BLOCK and threads * blocks < largest:
         threads *= 2
     return threads
 
@@ -1152,8 +1248,12 @@ def choose_tick_shape(plan: ModulePlan, option: bool | str | None = None,
         threads = cluster_threads(plan)
         if most_launches_in_a_phase(plan, phases) <= threads:
             return TickShape(threads, grid=True, timers=timers, cluster=True)
+    launches = most_launches_in_a_phase(plan, phases)
+    threads = _block_setting() or spread_threads(plan, THREAD_TICK_BLOCKS)
+    if launches <= threads and thread_local_ticks(plan, threads, phases):  # at any size
+        return TickShape(threads, grid=True, timers=timers)
     threads = _block_setting() or GRID_BLOCK
-    if largest <= GRID_MAX_POSITIONS and most_launches_in_a_phase(plan, phases) <= threads:
+    if largest <= GRID_MAX_POSITIONS and launches <= threads:
         return TickShape(threads, grid=True, timers=timers)
     return None
 

@@ -155,10 +155,11 @@ def test_the_cluster_shape_is_chosen_with_clusters_between_one_block_and_its_lim
     plan = ModulePlan(parsed(uniform_recorder(1000)))
     monkeypatch.setattr(cuda_tick_kernel, "MAX_WORK", cuda_tick_kernel.work_per_tick(plan) - 1)
     assert choose_tick_shape(plan, clusters=True) == TickShape(64, grid=True, cluster=True)
-    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    # the grid, its blocks spread over THREAD_TICK_BLOCKS (the ticks are thread-local)
+    assert choose_tick_shape(plan) == TickShape(32, grid=True)
     assert str(choose_tick_shape(plan, "cluster", clusters=True)) == "cluster64"
     monkeypatch.setattr(cuda_tick_kernel, "CLUSTER_MAX_POSITIONS", 999)
-    assert choose_tick_shape(plan, clusters=True) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    assert choose_tick_shape(plan, clusters=True) == TickShape(32, grid=True)
     sizes = {n: cuda_tick_kernel.cluster_threads(ModulePlan(parsed(uniform_recorder(n))))
              for n in (100, 512, 513, 1000, 4096, 20_000)}
     assert sizes == {100: 32, 512: 32, 513: 64, 1000: 64, 4096: 256, 20_000: 256}
@@ -182,12 +183,18 @@ def test_ticks_where_each_thread_keeps_to_its_own_elements():
     assert not cuda_tick_kernel.thread_local_ticks(ModulePlan(parsed(own_elements(1000, 300, b_first=True))), 64)
     for text in (TWO_CLOCKS, NOISY_LIF, GATHER, synapse_module(300, 200, 4000)):
         assert not cuda_tick_kernel.thread_local_ticks(ModulePlan(parsed(text)), 64)
-    # no grid barrier inside the tick loop and no chunk counter: only the barrier after the
-    # first tick's due flags (its atomic arrival, or the cluster's arrive and wait)
+    # each thread runs its element's ticks alone (`build_thread_ticks`): one barrier, after every
+    # thread read the state's clocks (a grid barrier, or the cluster's arrive and wait), then the
+    # chunk and tick loops hold the three launches and no barrier at all
+    launches = ["spikec_k0_A_update", "spikec_k1_B_update", "spikec_k2_A_mirror"]
     calls, _ = entry_calls(TickShape(64, grid=True), own_elements(1000, 300))
-    assert calls.count("grid") == 1
+    assert calls == ["llvm.nvvm.barrier0", "grid", "llvm.nvvm.barrier0"] + launches
     calls, _ = entry_calls(TickShape(64, grid=True, cluster=True), own_elements(1000, 300))
-    assert calls.count("grid") == 0 and calls.count("llvm.nvvm.barrier.cluster.wait") == 1
+    assert calls == ["llvm.nvvm.barrier.cluster.arrive", "llvm.nvvm.barrier.cluster.wait"] + launches
+    # with timers the ticks stay in step: block barriers between phases and ticks, no grid barrier
+    # but the first (the timers' words are atomics, counted as "grid" here, after each launch)
+    calls, _ = entry_calls(TickShape(64, grid=True, timers=True), own_elements(1000, 300))
+    assert calls.count("llvm.nvvm.barrier0") > 3 and calls.index("spikec_k0_A_update") > 3
     calls, _ = entry_calls(TickShape(64, grid=True), own_elements(1000, 300, b_first=True))
     assert calls.count("grid") > 1
 
@@ -317,13 +324,23 @@ def test_a_phase_with_more_launches_than_threads_keeps_launches(monkeypatch):
 
 
 def test_too_much_work_per_tick_for_one_block_takes_the_grid(monkeypatch):
+    """uniform_recorder's ticks are thread-local: the grid at any size (`build_thread_ticks`), its
+    blocks as small as spread the launch over THREAD_TICK_BLOCKS; a schedule that is not takes
+    blocks of GRID_BLOCK up to GRID_MAX_POSITIONS, then launches."""
     plan = ModulePlan(parsed(uniform_recorder(2000)))
     assert choose_tick_block(plan) == 1024
     monkeypatch.setattr(cuda_tick_kernel, "MAX_WORK", cuda_tick_kernel.work_per_tick(plan) - 1)
-    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
+    assert choose_tick_shape(plan) == TickShape(32, grid=True)
     assert choose_tick_block(plan, True) == 1024      # forced
     monkeypatch.setattr(cuda_tick_kernel, "GRID_MAX_POSITIONS", 0)
+    assert choose_tick_shape(plan) == TickShape(32, grid=True)
+    sizes = {n: choose_tick_shape(ModulePlan(parsed(uniform_recorder(n)))).threads
+             for n in (5000, 10_000, 40_000, 1_000_000)}
+    assert sizes == {5000: 64, 10_000: 128, 40_000: 256, 1_000_000: 256}
+    monkeypatch.setattr(cuda_tick_kernel, "thread_local_ticks", lambda plan, threads, phases=None: False)
     assert choose_tick_shape(plan) is None
+    monkeypatch.setattr(cuda_tick_kernel, "GRID_MAX_POSITIONS", 2000)
+    assert choose_tick_shape(plan) == TickShape(cuda_tick_kernel.GRID_BLOCK, grid=True)
 
 
 def test_the_option_and_the_environment_force_either_path(monkeypatch):
@@ -425,14 +442,18 @@ def test_blocks_smaller_than_the_positions(block, monkeypatch):
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize("shape", ["grid", "cluster"])
+@pytest.mark.parametrize("shape", ["grid", "cluster", "grid+timers"])
 @pytest.mark.parametrize("block", ["32", "256"])
 @pytest.mark.parametrize("b_first", [False, True], ids=["thread-local", "not-thread-local"])
 def test_thread_local_ticks_match_the_cpu(b_first, block, shape, monkeypatch):
-    """5000 elements are 157 chunks of 32: more than the blocks, which take them in a fixed order;
-    B on a slower clock; the same module with A's elements on other threads in each phase keeps
-    its barriers. Compared after each run of ticks."""
+    """5000 elements are 157 chunks of 32: more than the blocks, which take them in a fixed order
+    (and, thread-local, run all the ticks of a chunk before the next: `build_thread_ticks`; with
+    timers, tick by tick with block barriers); B on a slower clock; the same module with A's
+    elements on other threads in each phase keeps its barriers. Compared after each run of ticks."""
     monkeypatch.setenv(cuda_tick_kernel.BLOCK_ENVIRONMENT, block)
+    if shape.endswith("+timers"):
+        monkeypatch.setenv(cuda_tick_kernel.TIMERS_ENVIRONMENT, "1")
+        shape = shape.removesuffix("+timers")
     cpu, gpu = both(parsed(own_elements(5000, 700, b_first)), seed=4, tick_kernel=shape)
     assert cuda_tick_kernel.thread_local_ticks(gpu.plan, int(block)) is not b_first
     compare(cpu, gpu, (1, 2, 7, 30))
