@@ -14,7 +14,7 @@ from spikec.errors import SpikecError
 DEVICES = ("cpu", "cuda", "interpreter")
 DEFAULT_PIPELINE = ("check-units,inline-subexpressions,integrate,select-propagation,"
                     "lower-to-kernels,merge-rings,schedule,fuse-kernels,drop-unread-lists,expand-pow,fold,cse,dce,"
-                    "hoist-invariants,hoist-reciprocals")
+                    "hoist-invariants,hoist-reciprocals,share-reciprocals")
 
 
 @dataclass

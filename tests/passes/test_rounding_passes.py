@@ -1,4 +1,4 @@
-"""`expand-pow` and `hoist-reciprocals` trade `pow`'s and division's single rounding for a few
+"""`expand-pow`, `hoist-reciprocals` and `share-reciprocals` trade `pow`'s and division's single rounding for a few
 multiplications' roundings: results must stay within the few ulps their docstrings promise, and
 special values must be those of `pow` and division."""
 
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from spikec.ir.interpreter import Interpreter, allocate_arrays
 from spikec.ir.parser import parse_module
+from spikec.ir.printer import print_module
 from spikec.passes.manager import run_pipeline
 
 SIZE = 64
@@ -68,3 +69,42 @@ def test_special_values_are_pows(exponent):
     rewritten = _run(exponent, x, 1.0, "expand-pow")["p"]
     assert np.array_equal(exact, rewritten, equal_nan=True)
     assert np.array_equal(np.signbit(exact), np.signbit(rewritten))
+
+
+SHARED = (f"kernel.array @x {{length = {SIZE}}} : f64\nkernel.array @y {{length = {SIZE}}} : f64\n"
+          f"kernel.array @d {{length = {SIZE}}} : f64\n"
+          f"kernel.kernel @k {{space = elements({SIZE})}} invariants() {{\n}} body(%i: i64) {{\n"
+          "  %x = kernel.load @x[%i] : f64\n  %y = kernel.load @y[%i] : f64\n  %d = kernel.load @d[%i] : f64\n"
+          "  %p = kernel.div %x, %d : f64\n  kernel.store @x[%i], %p : f64\n"
+          "  %q = kernel.div %y, %d : f64\n  kernel.store @y[%i], %q : f64\n}\n")
+
+
+def _run_shared(x: np.ndarray, y: np.ndarray, d: np.ndarray, pipeline: str | None) -> dict[str, np.ndarray]:
+    module = parse_module(SHARED)
+    if pipeline:
+        run_pipeline(module, pipeline)
+    arrays = allocate_arrays(module)
+    arrays["x"][:], arrays["y"][:], arrays["d"][:] = x, y, d
+    with np.errstate(all="ignore"):
+        Interpreter(module, arrays).launch("k", {})
+    return arrays
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shared_reciprocals_within_promised_ulps(seed):
+    """Two divisions by a per-element divisor, as `share-reciprocals` rewrites them: within 2 ulps
+    for normal divisors, and division's special values for zeros, infinities and nan."""
+    rng = np.random.default_rng(seed)
+    x, y = (rng.uniform(-2, 2, SIZE) * 10.0 ** rng.integers(-20, 20, SIZE) for _ in range(2))
+    d = rng.uniform(-2, 2, SIZE) * 10.0 ** rng.integers(-300, 300, SIZE)
+    d[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0]
+    x[5] = np.inf
+    exact = _run_shared(x, y, d, None)
+    rewritten = _run_shared(x, y, d, "share-reciprocals")
+    module = parse_module(SHARED)
+    run_pipeline(module, "share-reciprocals")
+    assert print_module(module).count("kernel.div") == 1  # 1/d: the two quotients are products
+    for name in ("x", "y"):
+        assert _ulps(exact[name], rewritten[name]).max(initial=0) <= 2
+        assert np.array_equal(np.signbit(exact[name][:4]), np.signbit(rewritten[name][:4]))
