@@ -55,8 +55,14 @@ def test_rows_options_and_shared_kernels(tmp_path):
     assert statuses(ordered) == {"push-atomic": "not applicable", "pull-ordered": "ok",
                                  "dendritic-ring": "not applicable", "spike-queue": "same kernels",
                                  "spike-history": "not applicable"}
-    for result in (homogeneous, ordered):
-        assert result["choice_over_fastest"] == 1.0 and result["choice_ok"]
+    # the ordered row times one strategy, its choice; the homogeneous row's push and pull are
+    # both timed, so which is faster at 200 neurons is the machine's (a 20% swing seen under
+    # load): only the figures' arithmetic is fixed there
+    assert ordered["choice_over_fastest"] == 1.0 and ordered["choice_ok"]
+    timed = {s: homogeneous["strategies"][s]["run_s"] for s in ("push-atomic", "pull-ordered")}
+    assert homogeneous["fastest"] == min(timed, key=timed.get)
+    assert homogeneous["choice_over_fastest"] == timed["push-atomic"] / min(timed.values())
+    assert homogeneous["choice_ok"] == (homogeneous["choice_over_fastest"] <= 1.20)
     assert "20% rule: " in stdout and "(4 rows" in stdout
 
 
