@@ -49,7 +49,9 @@ Which path: `choose_tick_shape` (docs/backends.md): one block when every kernel 
 `MAX_POSITIONS` positions and the elementwise work of a tick is at most `MAX_WORK` units
 (`cpu_threads.work_per_element`): one SM must do all of it, so compute-heavy models leave it
 sooner; on a GPU with clusters, the cluster when each phase's launches have at most
-`CLUSTER_MAX_POSITIONS` positions together (one pass over its blocks); the grid when every kernel has at
+`CLUSTER_MAX_POSITIONS` positions together (one pass over its blocks); the grid at any size when
+the ticks are thread-local (`thread_local_ticks`: then, without timers, each thread runs all the
+ticks of its elements alone, `_TickKernelBuilder.build_thread_ticks`), else when every kernel has at
 most `GRID_MAX_POSITIONS` positions; else a launch per kernel. ``SPIKEC_CUDA_TICK_KERNEL`` = 1
 (one block) / grid / cluster / 0 / auto (or the executable's
 ``tick_kernel=`` option) forces a path; ``SPIKEC_CUDA_TICK_BLOCK`` sets the threads per block
@@ -471,8 +473,8 @@ class _TickKernelBuilder:
         self.phases = tick_phases(self.plan)
         # no step reads another thread's writes: block barriers only, chunks in a fixed order
         self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads, self.phases)
-        # ... and each thread runs its element's ticks alone (`build_thread_ticks`)
-        self.thread_ticks = self.thread_local and not shape.timers
+        # ... and each thread runs its element's ticks alone (`thread_ticks`, `build_thread_ticks`)
+        self.thread_ticks = thread_ticks(self.plan, shape, self.phases)
         self.table, self.state, self.counter, self.ticks = self.function.args
         self.slots = {name: index for index, name in enumerate(self.arrays)}
         for index, key in enumerate(self.emits):
@@ -662,8 +664,8 @@ class _TickKernelBuilder:
             thread 0 of block 0: its clocks (the last tick's) into the state
 
         Why: an element's state is then loaded and stored by the same thread tick after tick,
-        from its L1 (or registers, where the single clock lets LLVM see every store execute),
-        not from DRAM once per tick: a state-update-bound network runs on the SMs' arithmetic
+        from its SM's L1 (the PTX keeps the loads and stores in the tick loop), not from DRAM
+        once per tick: a state-update-bound network runs on the SMs' arithmetic
         instead of the memory bandwidth, and no barrier or clock update is shared by threads
         (docs/performance.md, "Thread ticks"). Same results: each element goes through the same
         operations in the same order, and a launch reads only its own element's writes."""
