@@ -68,6 +68,7 @@ one global read-modify-write per barrier on one thread; off by default.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from llvmlite import ir
@@ -185,10 +186,10 @@ class TickKernelHooks(CudaHooks):
     """The CUDA hooks with every kernel an internal device function of `spikec_ticks`, for blocks
     of `block` threads; one block strides over the block, a grid over the grid."""
 
-    def __init__(self, plan: ModulePlan, shape: TickShape, *arguments):
+    def __init__(self, plan: ModulePlan, shape: TickShape, *arguments, thread_ticks: bool = False):
         super().__init__(plan, *arguments)
         self.shape = shape
-        self.thread_ticks = thread_ticks(plan, shape)
+        self.thread_ticks = thread_ticks  # each thread runs its elements' ticks alone (`build_thread_ticks`)
         # On a grid, a kernel runs one chunk at a time (`_TickKernelBuilder.launch_phase`): its
         # function takes the chunk's index and the launch's chunk count as trailing parameters,
         # its block index and block count in a grid of chunks. Last, on every shape: where it
@@ -285,7 +286,13 @@ def grid_blocks(lowered: LoweredModule, threads: int) -> int:
 def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -> CudaModuleText:
     """The module's kernels as device functions and `spikec_ticks` of `shape`; `hook_arguments`
     go to `CudaHooks` after the plan (the push rows' lanes)."""
-    lowered = lower_module(plan, TickKernelHooks(plan, shape, *hook_arguments))
+    phases = tick_phases(plan)
+    # no step reads another thread's writes: block barriers only, chunks in a fixed order; then,
+    # unless timers time a tick's intervals (which needs the ticks in step), each thread runs its
+    # elements' ticks alone (`_TickKernelBuilder.build_thread_ticks`)
+    thread_local = shape.grid and thread_local_ticks(plan, shape.threads, phases)
+    hooks = TickKernelHooks(plan, shape, *hook_arguments, thread_ticks=thread_local and not shape.timers)
+    lowered = lower_module(plan, hooks)
     text = CudaModuleText(lowered)
     elements = {}
     for abi in lowered.kernels.values():
@@ -307,7 +314,7 @@ def lower_for_tick_kernel(plan: ModulePlan, shape: TickShape, *hook_arguments) -
             compaction = lowered.llvm_module.get_global(name)
             compaction.calling_convention = ""
             compaction.linkage = "internal"
-    _TickKernelBuilder(text, shape).build()
+    _TickKernelBuilder(text, shape, phases, thread_local).build()
     return text
 
 
@@ -418,13 +425,6 @@ def _array_name(access) -> str:
     return str(access.array) if access.array.name else access.array.owner
 
 
-def thread_ticks(plan: ModulePlan, shape: TickShape, phases: list[list[int]] | None = None) -> bool:
-    """Whether `spikec_ticks` of `shape` runs each thread's ticks alone
-    (`_TickKernelBuilder.build_thread_ticks`): a grid or cluster whose ticks are thread-local, without
-    timers (they time a tick's intervals, which needs the ticks in step)."""
-    return shape.grid and not shape.timers and thread_local_ticks(plan, shape.threads, phases)
-
-
 def thread_local_ticks(plan: ModulePlan, threads: int, phases: list[list[int]] | None = None) -> bool:
     """Whether no step of a tick reads what another thread wrote, so that on a grid (or cluster)
     whose blocks take their chunks in a fixed order (`_TickKernelBuilder.launch_phase`) the
@@ -460,7 +460,7 @@ def thread_local_ticks(plan: ModulePlan, threads: int, phases: list[list[int]] |
 
 
 class _TickKernelBuilder:
-    def __init__(self, text: CudaModuleText, shape: TickShape):
+    def __init__(self, text: CudaModuleText, shape: TickShape, phases: list[list[int]], thread_local: bool):
         self.text, self.lowered, self.plan = text, text.lowered, text.lowered.plan
         self.shape = shape
         module = self.lowered.llvm_module
@@ -470,11 +470,9 @@ class _TickKernelBuilder:
         mark_entry(self.function)
         # The register budget follows from the block size: 65536 / block per thread.
         module.add_named_metadata("nvvm.annotations", [self.function, "maxntidx", ir.Constant(I32, shape.threads)])
-        self.phases = tick_phases(self.plan)
-        # no step reads another thread's writes: block barriers only, chunks in a fixed order
-        self.thread_local = shape.grid and thread_local_ticks(self.plan, shape.threads, self.phases)
-        # ... and each thread runs its element's ticks alone (`thread_ticks`, `build_thread_ticks`)
-        self.thread_ticks = thread_ticks(self.plan, shape, self.phases)
+        self.phases = phases  # `tick_phases`
+        self.thread_local = thread_local  # `thread_local_ticks` on a grid (`lower_for_tick_kernel`)
+        self.thread_ticks = thread_local and not shape.timers
         self.table, self.state, self.counter, self.ticks = self.function.args
         self.slots = {name: index for index, name in enumerate(self.arrays)}
         for index, key in enumerate(self.emits):
@@ -678,16 +676,11 @@ class _TickKernelBuilder:
         self.set_due_flags(first_clocks)
         self.barrier()  # every thread has read the state's words before block 0 writes them back
         self.clock_pointer = clocks
-        launches = []  # per phase: (step, first chunk, chunks) of each launch, in chunk order
-        for phase in self.phases:
-            first, found = 0, []
-            for index in phase:
-                step = self.plan.steps[index]
-                count = self.chunk_description(step)[4]
-                found.append((step, first, count))
-                first += count
-            launches.append(found)
-        most = max(sum(count for _, _, count in found) for found in launches)
+        # per phase its chunks and how to run one (launches over elements: constant counts)
+        phases = [self.inline_chunks([plan.steps[index] for index in phase]) for phase in self.phases]
+        most = ir.Constant(I64, 0)
+        for total, _ in phases:
+            most = builder.select(builder.icmp_unsigned(">", total, most), total, most)
         blocks = builder.zext(self.blocks, I64)
         builder.store(builder.zext(self.block_index, I64), self.chunk_variable)
         loop = builder.append_basic_block("thread_chunk")
@@ -696,16 +689,12 @@ class _TickKernelBuilder:
         builder.branch(loop)
         builder.position_at_end(loop)
         chunk = builder.load(self.chunk_variable, typ=I64)
-        builder.cbranch(builder.icmp_unsigned("<", chunk, ir.Constant(I64, most)), work, done)
+        builder.cbranch(builder.icmp_unsigned("<", chunk, most), work, done)
         builder.position_at_end(work)
         self.copy_clock_words(first_clocks, clocks)
         tick, ticks_done = tick_loop(builder, self.ticks)
-        for found in launches:
-            for step, first, count in found:
-                mine = builder.and_(builder.icmp_unsigned("<=", ir.Constant(I64, first), chunk),
-                                    builder.icmp_unsigned("<", chunk, ir.Constant(I64, first + count)))
-                with builder.if_then(mine):
-                    self.launch(step, [builder.sub(chunk, ir.Constant(I64, first)), ir.Constant(I64, count)])
+        for _, run_chunk in phases:
+            run_chunk(chunk)
         advance_steps(builder, plan, clocks, [self.due_flag(c.index, clocks) for c in plan.clocks])
         self.set_due_flags(clocks)
         tick.add_incoming(builder.add(tick, ir.Constant(I64, 1)), builder.block)
@@ -779,18 +768,7 @@ class _TickKernelBuilder:
         if not steps:
             return
         if len(steps) <= INLINE_CHUNK_LAUNCHES:
-            counts = [self.chunks(step) for step in steps]
-            firsts, total = [], ir.Constant(I64, 0)
-            for count in counts:
-                firsts.append(total)
-                total = builder.add(total, count)
-
-            def run_chunk(chunk: ir.Value) -> None:
-                for step, first, count in zip(steps, firsts, counts):
-                    mine = builder.and_(builder.icmp_unsigned("<=", first, chunk),
-                                        builder.icmp_unsigned("<", chunk, builder.add(first, count)))
-                    with builder.if_then(mine):
-                        self.launch(step, [builder.sub(chunk, first), count])
+            total, run_chunk = self.inline_chunks(steps)
         else:
             table = self.chunk_table(steps)
             total = builder.load(self.shared_at(table, len(steps)), typ=I64)
@@ -827,6 +805,25 @@ class _TickKernelBuilder:
         builder.branch(loop)
         builder.position_at_end(done)
         self.phase_resets.append(counter)
+
+    def inline_chunks(self, steps: list[LaunchPlan]) -> tuple[ir.Value, Callable[[ir.Value], None]]:
+        """(the chunks of `steps` together, run_chunk): every thread counts each launch's chunks
+        here (`chunks`); run_chunk(c) runs chunk c of the launch whose range holds it, comparing c
+        with each range in turn."""
+        builder = self.builder
+        counts = [self.chunks(step) for step in steps]
+        firsts, total = [], ir.Constant(I64, 0)
+        for count in counts:
+            firsts.append(total)
+            total = builder.add(total, count)
+
+        def run_chunk(chunk: ir.Value) -> None:
+            for step, first, count in zip(steps, firsts, counts):
+                mine = builder.and_(builder.icmp_unsigned("<=", first, chunk),
+                                    builder.icmp_unsigned("<", chunk, builder.add(first, count)))
+                with builder.if_then(mine):
+                    self.launch(step, [builder.sub(chunk, first), count])
+        return total, run_chunk
 
     def chunk_table(self, steps: list[LaunchPlan]) -> ir.GlobalVariable:
         """The block's table of the phase's chunks in shared memory: entry k the first chunk of

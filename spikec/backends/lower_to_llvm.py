@@ -122,7 +122,7 @@ class TargetHooks:
 
     def clock_word(self, builder: ir.IRBuilder, state: ir.Value, slot: ir.Value) -> ir.Value:
         """A clock's step or due flag (`ModulePlan.step_slot`, `due_slot`) as a kernel reads it:
-        the state word (the grid tick kernel keeps a copy per block)."""
+        the state word (the grid tick kernel reads a copy per block, or per thread)."""
         return builder.load(builder.gep(state, [slot], source_etype=I64), typ=I64)
 
     def is_first_invocation(self, builder: ir.IRBuilder) -> ir.Value:

@@ -63,7 +63,13 @@ class HoistReciprocals(ModulePass):
                     reciprocal = kernel.invariants.append(DivOp(one, divisor)).result
                 reciprocals[divisor] = reciprocal
                 ctx.count("reciprocals")
-            product = kernel.body.insert_before(op, MulOp(op.lhs, reciprocals[divisor], op.result.name_hint))
-            op.result.replace_all_uses_with(product.result)
-            kernel.body.erase(op)
-            ctx.count("rewritten")
+            multiply_by_reciprocal(ctx, kernel, op, reciprocals[divisor])
+
+
+def multiply_by_reciprocal(ctx: PassContext, kernel: KernelOp, division: DivOp, reciprocal: Value) -> None:
+    """Replace `division` (x / d) in `kernel`'s body by x * `reciprocal` (1/d), counted as
+    `rewritten` (also `share-reciprocals`)."""
+    product = kernel.body.insert_before(division, MulOp(division.lhs, reciprocal, division.result.name_hint))
+    division.result.replace_all_uses_with(product.result)
+    kernel.body.erase(division)
+    ctx.count("rewritten")

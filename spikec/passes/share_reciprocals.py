@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from spikec.ir.core import Module, Value
 from spikec.ir.kernel import KernelOp, kernels
-from spikec.ir.kernel_ops import ConstantOp, DivOp, MulOp
+from spikec.ir.kernel_ops import ConstantOp, DivOp
+from spikec.passes.hoist_reciprocals import multiply_by_reciprocal
 from spikec.passes.pass_base import ModulePass, PassContext
 
 
@@ -54,7 +55,4 @@ class ShareReciprocals(ModulePass):
             reciprocal = kernel.body.insert_before(divisions[0], DivOp(one, divisor)).result
             ctx.count("reciprocals")
             for op in divisions:
-                product = kernel.body.insert_before(op, MulOp(op.lhs, reciprocal, op.result.name_hint))
-                op.result.replace_all_uses_with(product.result)
-                kernel.body.erase(op)
-                ctx.count("rewritten")
+                multiply_by_reciprocal(ctx, kernel, op, reciprocal)
